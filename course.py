@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The course's one entry point. It needs nothing but Python 3.10+ (standard library only).
+
+    python course.py            set up on first use, then open JupyterLab on the course
+    python course.py test       set up on first use, then run the test suite
+    python course.py grade ...  grade a folder of submissions (see `python course.py grade --help`)
+    python course.py setup      only set up (create .venv and install the pinned requirements)
+
+Setting up means: a virtual environment in `.venv/` beside this file, with the versions pinned in
+`requirements.txt` and this repository installed in editable mode. It is redone whenever
+`requirements.txt` or `pyproject.toml` change, and skipped otherwise.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / "course-installed.sha256"
+PINNED_FILES = ("requirements.txt", "pyproject.toml")
+
+
+def fail(message):
+    sys.exit(f"course.py: {message}")
+
+
+def pinned_digest():
+    digest = hashlib.sha256()
+    for name in PINNED_FILES:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def run(command, **kwargs):
+    """Run a command with the course's environment first on PATH (nbgrader calls `alembic` from PATH)."""
+    env = dict(os.environ, VIRTUAL_ENV=str(VENV), PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PYTHONHOME", None)
+    return subprocess.call([str(c) for c in command], cwd=ROOT, env=env, **kwargs)
+
+
+def setup():
+    """Create .venv and install the pinned requirements, unless that is already done for these pins."""
+    if sys.version_info < (3, 10):
+        fail(f"Python 3.10 or newer is needed, this is {sys.version.split()[0]}")
+    digest = pinned_digest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    if not PYTHON.exists():
+        print("course.py: creating the virtual environment in .venv/ (first use only)", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("course.py: installing the pinned requirements (about a minute on first use)", flush=True)
+    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    if run(pip + ["-r", ROOT / "requirements.txt"]) or run(pip + ["--no-deps", "--config-settings", "editable_mode=compat", "-e", ROOT]):
+        fail("installing the requirements failed (see pip's message above); run the same command again to retry")
+    STAMP.write_text(digest + "\n")
+
+
+def main(argv):
+    command, rest = (argv[0], argv[1:]) if argv else ("lab", [])
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    commands = {
+        "lab": lambda: run([PYTHON, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", *rest]),
+        "test": lambda: run([PYTHON, "-m", "pytest", *rest]),
+        "grade": lambda: run([PYTHON, "-m", "mlpcourse.grade", *rest]),
+        "setup": lambda: 0,
+    }
+    if command not in commands:
+        fail(f"unknown command {command!r}; the commands are: {', '.join(commands)} (see --help)")
+    setup()
+    return commands[command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

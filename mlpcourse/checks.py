@@ -1,0 +1,97 @@
+"""Checks used by the exercises' test cells. A failed check is feedback a student can act on:
+which function and which case, expected vs got (shape, dtype, the worst element, max abs and
+rel error) and, when the answer matches a classic mistake, what the student probably did.
+
+    check_array(got, expected, function="linear_forward", case="batch of 1",
+                mistakes={"the bias gradient was not summed over the batch": wrong})
+"""
+import numpy as np
+
+# Relative tolerance for float64 answers that follow a different but exact order of operations than
+# the reference: rounding differences stay around 1e-15 relative; 1e-8 leaves room for sums over long
+# batches and is still a million times smaller than any mistake the hints describe.
+RTOL = 1e-8
+ATOL = 1e-10
+
+
+class CheckFailed(AssertionError):
+    """A student's answer differs from the reference; the message says how."""
+
+
+def _describe(array):
+    return f"shape {array.shape}, dtype {array.dtype}"
+
+
+def _matches(got, candidate, rtol, atol):
+    candidate = np.asarray(candidate)
+    return candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol)
+
+
+def _as_array(got, function, case):
+    if got is None:
+        raise CheckFailed(f"{function} ({case}): returned None. Did you forget a `return` statement?")
+    try:
+        array = np.asarray(got)
+    except Exception as error:  # a student's object that NumPy cannot read
+        raise CheckFailed(f"{function} ({case}): returned a {type(got).__name__}, not an array ({error})") from None
+    if array.dtype == object:
+        raise CheckFailed(f"{function} ({case}): returned a {type(got).__name__} NumPy cannot turn into numbers")
+    return array
+
+
+def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes=None, check_dtype=True):
+    """Raise CheckFailed unless `got` equals `expected` (shape, dtype, values within rtol/atol).
+
+    mistakes: {hint: array} the outputs that classic mistakes would give; when `got` matches one,
+    its hint is added to the message.
+    """
+    expected = np.asarray(expected)
+    got = _as_array(got, function, case)
+    header = f"{function} ({case})"
+    hint = next((text for text, wrong in (mistakes or {}).items() if _matches(got, wrong, rtol, atol)), None)
+    hint_line = f"\n  hint: {hint}" if hint else ""
+    if got.shape != expected.shape:
+        transposed = got.ndim == 2 and got.shape == expected.shape[::-1]
+        extra = "\n  hint: the shape is transposed: check which side of the product the matrix is on" if transposed and not hint else ""
+        raise CheckFailed(f"{header}: wrong shape.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}{hint_line}{extra}")
+    if check_dtype and got.dtype != expected.dtype:
+        raise CheckFailed(f"{header}: wrong dtype.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}\n"
+                          f"  hint: keep the input's dtype; do not build arrays with a fixed dtype like np.float32 or int")
+    if not np.issubdtype(got.dtype, np.number) and got.dtype != bool:
+        raise CheckFailed(f"{header}: expected numbers, got dtype {got.dtype}")
+    got_f, expected_f = got.astype(np.float64), expected.astype(np.float64)
+    finite_mismatch = ~np.isfinite(got_f) & np.isfinite(expected_f)
+    close = np.isclose(got_f, expected_f, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return
+    error = np.abs(got_f - expected_f)
+    error = np.where(np.isnan(error) & ~close, np.inf, error)
+    worst = np.unravel_index(np.argmax(np.where(close, -1.0, error)), got.shape) if got.ndim else ()
+    relative = error / np.maximum(np.abs(expected_f), np.finfo(np.float64).tiny)
+    where = f"at index {tuple(int(i) for i in worst)}" if got.ndim else "(a scalar)"
+    lines = [
+        f"{header}: wrong values in {int((~close).sum())} of {got.size} elements.",
+        f"  expected: {_describe(expected)}; got: {_describe(got)}",
+        f"  worst element {where}: expected {expected_f[worst]!r}, got {got_f[worst]!r}",
+        f"  max abs error {np.max(np.where(close, 0, error)):.3g}, max rel error {np.max(np.where(close, 0, relative)):.3g}"
+        f" (allowed: rtol {rtol:g}, atol {atol:g})",
+    ]
+    if finite_mismatch.any():
+        lines.append("  your answer has inf or nan where the expected one is finite: an overflow? (exp of a large number)")
+    raise CheckFailed("\n".join(lines) + hint_line)
+
+
+def check_scalar(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes=None):
+    """check_array for a single number; a 0-d array or a Python/NumPy scalar are both accepted."""
+    got_array = _as_array(got, function, case)
+    if got_array.size != 1:
+        raise CheckFailed(f"{function} ({case}): expected a single number, got shape {got_array.shape}"
+                          " (did you forget to sum or average?)")
+    check_array(got_array.reshape(()), np.asarray(expected).reshape(()), function=function, case=case,
+                rtol=rtol, atol=atol, mistakes=mistakes, check_dtype=False)
+
+
+def check_equal(got, expected, *, function, case, hint=None):
+    """Raise CheckFailed unless got == expected exactly (for integers, strings, shapes)."""
+    if got != expected:
+        raise CheckFailed(f"{function} ({case}): expected {expected!r}, got {got!r}" + (f"\n  hint: {hint}" if hint else ""))

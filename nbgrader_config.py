@@ -1,0 +1,33 @@
+"""This repository is the nbgrader course directory.
+
+solutions/<assignment>/   the instructor's source notebooks (nbgrader's "source")
+exercises/<assignment>/   the student version that nbgrader generates from them ("release"), committed
+grading/                  everything a semester of grading produces; git ignores it
+"""
+import os
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "mlp-from-scratch"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+GRADING = os.path.join(c.CourseDirectory.root, "grading")
+os.makedirs(GRADING, exist_ok=True)  # sqlite creates the gradebook file, not its folder
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
+# Release and collect through a folder inside the course, not /usr/local/share (which rarely exists);
+# on a JupyterHub point this to the shared exchange instead.
+c.Exchange.root = os.path.join(GRADING, "exchange")
+
+# Every exercise notebook runs in well under a minute; 60 s per cell stops a runaway loop without
+# cutting off a slow but honest laptop.
+c.Execute.timeout = 60
+# A student who prints a million lines should not make a feedback file of megabytes.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 50
+# Generated notebooks are checked for leftover outputs; solutions are committed without them.
+c.ClearOutput.enabled = True
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -1,0 +1,50 @@
+"""Bad input to the course's commands gives a one-line error and touches nothing."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_unknown_command_is_named_with_the_list_of_commands():
+    result = run("course.py", "grdae")
+    assert result.returncode != 0
+    assert result.stderr.strip() == "course.py: unknown command 'grdae'; the commands are: lab, test, grade, setup (see --help)"
+
+
+def test_grading_a_missing_folder_says_so_in_one_line(tmp_path):
+    result = run("-m", "mlpcourse.grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "report"))
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"course.py grade: no such folder: {tmp_path / 'nowhere'}"
+    assert not (tmp_path / "report").exists()
+
+
+def test_grading_an_unknown_assignment_lists_the_known_ones(tmp_path):
+    (tmp_path / "subs" / "alice" / "no_such_assignment").mkdir(parents=True)
+    result = run("-m", "mlpcourse.grade", str(tmp_path / "subs"), "--out", str(tmp_path / "report"))
+    assert result.returncode != 0
+    assert "unknown assignment(s) no_such_assignment; the assignments are: " in result.stderr
+    assert "a3_backprop" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grading_never_overwrites_an_existing_report(tmp_path):
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "mine.txt").write_text("keep me")
+    result = run("-m", "mlpcourse.grade", "--out", str(report))
+    assert result.returncode != 0 and "exists already" in result.stderr
+    assert (report / "mine.txt").read_text() == "keep me"
+
+
+def test_notebook_tool_reports_a_malformed_header_in_one_line(tmp_path):
+    source = tmp_path / "bad.py"
+    source.write_text("# %% [markdown] id=a\n# hi\n# %% nbgrader=tests\nx = 1\n")
+    result = run("-m", "mlpcourse.notebooks", "to-ipynb", str(source), str(tmp_path / "bad.ipynb"))
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"notebooks: {source}: cell bad-01: nbgrader=tests needs points=N"
+    assert not (tmp_path / "bad.ipynb").exists()
