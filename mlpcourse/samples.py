@@ -2,17 +2,18 @@
 
 - untouched: the release as a student receives it;
 - correct:   the release with every answer cell filled in with the solution;
-- buggy:     the correct one with the classic mistakes listed in samples/bugs.json.
+- buggy:     the correct one with the catalogue's mistakes marked `in_sample` (samples/mistakes/).
 
     python -m mlpcourse.samples          rewrite samples/submitted/
 """
-import json
+import copy
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+from . import mistakes
 from .notebooks import write_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,32 +27,31 @@ def solution_sources(source_notebook):
             if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
-def filled_in(release, answers, bugs=None):
-    """A copy of the release notebook with its answer cells replaced by `answers`, then `bugs` applied."""
-    notebook = nbformat.from_dict(json.loads(json.dumps(release)))
+def filled_in(release, answers):
+    """A copy of the release notebook with its answer cells replaced by `answers` ({cell id: source})."""
+    notebook = copy.deepcopy(release)
     for cell in notebook.cells:
         if cell.id in answers:
             cell.source = answers[cell.id]
-            bug = (bugs or {}).get(cell.id)
-            if bug:
-                if bug["old"] not in cell.source:
-                    raise ValueError(f"samples/bugs.json: {bug['old']!r} is not in the solution of cell {cell.id}")
-                cell.source = cell.source.replace(bug["old"], bug["new"])
     return notebook
 
 
 def build_samples():
-    """{relative path under samples/submitted: notebook} for every notebook named in bugs.json."""
-    bugs = json.loads((SAMPLES / "bugs.json").read_text())
+    """{relative path under samples/submitted: notebook} for every notebook with an `in_sample` mistake."""
+    sampled = {}
+    for assignment, notebook, mistake in mistakes.load_catalogue():
+        if mistake.get("in_sample"):
+            sampled.setdefault(f"{assignment}/{notebook}", []).append(mistake)
     built = {}
-    for notebook_path, notebook_bugs in bugs.items():
-        if notebook_path.startswith("_"):
-            continue
+    for notebook_path, sample_mistakes in sampled.items():
         release = nbformat.read(ROOT / "exercises" / notebook_path, as_version=4)
         answers = solution_sources(nbformat.read(ROOT / "solutions" / notebook_path, as_version=4))
+        buggy = dict(answers)
+        for mistake in sample_mistakes:
+            buggy[mistake["cell"]] = mistakes.apply(buggy[mistake["cell"]], mistake)
         built[f"untouched/{notebook_path}"] = release
         built[f"correct/{notebook_path}"] = filled_in(release, answers)
-        built[f"buggy/{notebook_path}"] = filled_in(release, answers, notebook_bugs)
+        built[f"buggy/{notebook_path}"] = filled_in(release, buggy)
     return built
 
 

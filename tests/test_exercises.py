@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse import grade, samples
+from mlpcourse import grade, mistakes, samples
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
@@ -70,13 +70,13 @@ def test_bundled_samples_are_up_to_date():
         assert nbformat.read(committed, as_version=4) == notebook, f"sample {relative} is stale: run python -m mlpcourse.samples"
 
 
-def test_grading_the_samples_gives_full_marks_zero_and_exactly_the_points_the_bugs_cost(tmp_path):
+def test_grading_the_samples_gives_full_marks_zero_and_exactly_the_points_the_mistakes_cost(tmp_path):
     rows = grade.grade(ROOT / "samples" / "submitted", tmp_path / "report")
     by_student = {}
     for row in rows:
         by_student.setdefault(row["student"], []).append(row)
-    bugs = json.loads((ROOT / "samples" / "bugs.json").read_text())
-    expected_lost = {bug["caught_by"] for key, cells in bugs.items() if not key.startswith("_") for bug in cells.values()}
+    expected_lost = {cell for _, _, mistake in mistakes.load_catalogue() if mistake.get("in_sample")
+                     for cell in mistake["caught_by"]}
     for row in by_student["correct"]:
         assert row["status"] == "graded" and row["score"] == row["max_score"] > 0, row
     for row in by_student["untouched"]:
