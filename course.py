@@ -3,6 +3,7 @@
 
     python course.py            set up on first use, then open JupyterLab on the course
     python course.py test       set up on first use, then run the test suite
+    python course.py check NB   grade your exercise notebook NB with the hidden tests
     python course.py grade ...  grade a folder of submissions (see `python course.py grade --help`)
     python course.py setup      only set up (create .venv and install the pinned requirements)
 
@@ -69,6 +70,7 @@ def main(argv):
         "lab": lambda: run([PYTHON, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", *as_root, *rest]),
         "test": lambda: run([PYTHON, "-m", "pytest", *rest]),
         "grade": lambda: run([PYTHON, "-m", "mlpcourse.grade", *rest]),
+        "check": lambda: run([PYTHON, "-m", "mlpcourse.check", *rest]),
         "setup": lambda: 0,
     }
     if command not in commands:

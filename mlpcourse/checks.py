@@ -66,14 +66,18 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
         return
     error = np.abs(got_f - expected_f)
     error = np.where(np.isnan(error) & ~close, np.inf, error)
-    worst = np.unravel_index(np.argmax(np.where(close, -1.0, error)), got.shape) if got.ndim else ()
-    relative = error / np.maximum(np.abs(expected_f), np.finfo(np.float64).tiny)
+    wrong = np.where(close, -1.0, error)
+    worst = np.unravel_index(np.argmax(wrong), got.shape) if got.ndim else ()
+    # relative error is measured where the expected value is not zero (elsewhere it is undefined)
+    nonzero = ~close & (expected_f != 0)
+    relative = np.divide(error, np.abs(expected_f), out=np.zeros_like(error), where=nonzero)
     where = f"at index {tuple(int(i) for i in worst)}" if got.ndim else "(a scalar)"
+    rel_text = f"{relative.max():.3g}" if nonzero.any() else "undefined (expected 0)"
     lines = [
         f"{header}: wrong values in {int((~close).sum())} of {got.size} elements.",
         f"  expected: {_describe(expected)}; got: {_describe(got)}",
-        f"  worst element {where}: expected {expected_f[worst]!r}, got {got_f[worst]!r}",
-        f"  max abs error {np.max(np.where(close, 0, error)):.3g}, max rel error {np.max(np.where(close, 0, relative)):.3g}"
+        f"  worst element {where}: expected {float(expected_f[worst]):.6g}, got {float(got_f[worst]):.6g}",
+        f"  max abs error {np.max(np.where(close, 0, error)):.3g}, max rel error {rel_text}"
         f" (allowed: rtol {rtol:g}, atol {atol:g})",
     ]
     if finite_mismatch.any():
