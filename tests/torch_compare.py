@@ -35,6 +35,7 @@ def getattr_path(obj, dotted):
 def compare_module(ours, theirs, x, rng, rtol=RTOL, atol=ATOL):
     """Run both on x (float64), backpropagate the same random upstream gradient, compare everything."""
     copy_parameters(ours, theirs)
+    theirs.zero_grad()
     x_torch = torch.from_numpy(x.copy()).requires_grad_(True)
     y_ours, y_theirs = ours(x), theirs(x_torch)
     assert_close(y_ours, y_theirs, f"{type(ours).__name__} forward", rtol, atol)
