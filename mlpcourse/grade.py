@@ -1,12 +1,18 @@
-"""Grade a folder of submissions with nbgrader and print a score table.
+"""Grade a class's submissions in one batch and write a report.
 
-    python course.py grade [SUBMISSIONS] [--out DIR]
+    python course.py grade [SUBMISSIONS] [--out DIR] [--workers N] [--timeout S] ...
 
-SUBMISSIONS is a folder in nbgrader's submitted layout, `<student>/<assignment>/<notebook>.ipynb`
-(default: the bundled samples in samples/submitted). Grading runs in a fresh scratch course
-directory built from solutions/, so the instructor's own gradebook and files are never touched.
-The report goes to DIR (default grading/reports/<date-time>/, never an existing folder):
-scores.csv, and each student's autograded notebooks and HTML feedback.
+SUBMISSIONS is a folder in nbgrader's submitted layout, `<student>/<assignment>/<notebook>.ipynb`, a .zip
+of one, or a .zip of loose `<student>_<notebook>.ipynb` files as an LMS exports them (default: the
+bundled samples in samples/submitted). Every notebook is rebuilt on its assignment's structure (deleted,
+retyped or edited test cells restored), run in its own kernel within time, memory and output limits,
+in parallel on every core, and scored by nbgrader's rule. No student's submission stops the batch:
+each gets a score and a status with its reason.
+
+The report goes to DIR (default grading/reports/<date-time>/, never an existing folder): scores.csv
+(one row per student and notebook), summary.txt, gradebook.db (nbgrader's gradebook, for
+`nbgrader export --db`), and each student's graded notebooks and HTML feedback (hidden tests' results
+shown, their code not). Grading runs in a scratch copy of the course: your own files are only read.
 """
 import argparse
 import csv
@@ -18,8 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
+from . import batch, intake
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "submitted"
+FIELDS = ["student", "assignment", "notebook", "score", "max_score", "status", "detail"]
 
 SCRATCH_CONFIG = """\
 c = get_config()
@@ -34,39 +45,13 @@ class GradingError(Exception):
     """A problem with the grading run itself (not with a student's work)."""
 
 
-def find_submissions(folder):
-    """{assignment: [student, ...]} from a folder laid out as <student>/<assignment>/*.ipynb."""
-    if not folder.is_dir():
-        raise GradingError(f"no such folder: {folder}")
-    found = {}
-    for student in sorted(p for p in folder.iterdir() if p.is_dir()):
-        for assignment in sorted(p for p in student.iterdir() if p.is_dir()):
-            found.setdefault(assignment.name, []).append(student.name)
-    if not found:
-        raise GradingError(f"{folder} holds no submissions (expected <student>/<assignment>/<notebook>.ipynb)")
-    unknown = sorted(a for a in found if not (ROOT / "solutions" / a).is_dir())
-    if unknown:
-        known = ", ".join(sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()))
-        raise GradingError(f"unknown assignment(s) {', '.join(unknown)}; the assignments are: {known}")
-    return found
-
-
 def nbgrader(course, *args):
-    """Run one nbgrader command in the scratch course; return its combined output."""
+    """Run one nbgrader command in a scratch course; return (exit code, combined output)."""
     bin_dir = Path(sys.executable).parent  # nbgrader runs `alembic` from PATH
     env = dict(os.environ, PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                             capture_output=True, text=True)
     return result.returncode, result.stdout + result.stderr
-
-
-def generate_release(course, assignment):
-    """nbgrader generate_assignment in the scratch course (it also records the assignment in the gradebook)."""
-    code, log = nbgrader(course, "generate_assignment", assignment, "--force")
-    if code:
-        last_lines = "\n".join(log.strip().splitlines()[-5:])
-        raise GradingError(f"nbgrader could not generate {assignment} from solutions/:\n{last_lines}")
-    return course / "exercises" / assignment
 
 
 def make_scratch_course(course):
@@ -79,81 +64,132 @@ def make_scratch_course(course):
         db=str(grading / "gradebook.db"), exchange=str(grading / "exchange")))
 
 
-def grade(submissions, out):
-    """Autograde every submission under `submissions`; write the report to `out`; return the score rows."""
-    found = find_submissions(submissions)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="mlp-grade-") as scratch:
-        course = Path(scratch)
-        make_scratch_course(course)
-        for assignment, students in found.items():
-            generate_release(course, assignment)
-            for student in students:
-                shutil.copytree(submissions / student / assignment, course / "grading" / "submitted" / student / assignment)
-            print(f"grading {assignment}: {len(students)} submission(s)", flush=True)
-            nbgrader(course, "autograde", assignment)  # a failing notebook is reported below, not fatal
-            nbgrader(course, "generate_feedback", assignment)
-        rows = read_scores(course, found)
-        out.mkdir(parents=True)
-        for folder in ("autograded", "feedback"):
-            if (course / "grading" / folder).is_dir():
-                shutil.copytree(course / "grading" / folder, out / folder)
-    write_csv(rows, out / "scores.csv")
-    return rows
+def generate_release(course, assignment):
+    """nbgrader generate_assignment in the scratch course (it also records the assignment in the gradebook)."""
+    code, log = nbgrader(course, "generate_assignment", assignment, "--force")
+    if code:
+        last_lines = "\n".join(log.strip().splitlines()[-5:])
+        raise GradingError(f"nbgrader could not generate {assignment} from solutions/:\n{last_lines}")
+    return course / "exercises" / assignment
 
 
-def read_scores(course, found):
-    from nbgrader.api import Gradebook, MissingEntry
-
-    rows = []
-    with Gradebook(f"sqlite:///{course / 'grading' / 'gradebook.db'}") as gradebook:
-        for assignment, students in found.items():
-            max_score = gradebook.find_assignment(assignment).max_score
-            for student in students:
-                try:
-                    submission = gradebook.find_submission(assignment, student)
-                    score, status = submission.score, "graded"
-                    lost = [grade.name for notebook in submission.notebooks for grade in notebook.grades
-                            if (grade.score or 0) < grade.max_score]
-                except MissingEntry:
-                    score, status, lost = 0.0, "not graded (see nbgrader's log)", []
-                rows.append(dict(student=student, assignment=assignment, score=score, max_score=max_score,
-                                 status=status, lost_points_in=" ".join(sorted(lost))))
-    return rows
+def course_assignments():
+    """{assignment: [notebook file names]} from solutions/."""
+    return {folder.name: sorted(p.name for p in folder.glob("*.ipynb"))
+            for folder in sorted((ROOT / "solutions").iterdir()) if folder.is_dir()}
 
 
-def write_csv(rows, path):
-    with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["student", "assignment", "score", "max_score", "status", "lost_points_in"])
-        writer.writeheader()
-        writer.writerows(rows)
+class Report:
+    """Collects results, writes them to nbgrader's gradebook (one writer: this process) and to the report folder."""
+
+    def __init__(self, gradebook_url, out, total, progress):
+        from nbgrader.api import Gradebook
+
+        self.gradebook = Gradebook(gradebook_url)
+        self.out, self.total, self.progress = out, total, progress
+        self.results = []
+
+    def add(self, item, result, job_dir=None):
+        self.results.append(result)
+        if result.cell_scores is not None:
+            self._record(result)
+        if job_dir is not None:
+            for name, folder in (("graded.ipynb", "autograded"), ("feedback.html", "feedback")):
+                if (job_dir / name).exists():
+                    target = self.out / folder / result.student / result.assignment / (
+                        result.notebook if name.endswith(".ipynb") else Path(result.notebook).stem + ".html")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(job_dir / name, target)
+        self.progress(f"[{len(self.results)}/{self.total}] {result.student} {result.assignment}/{result.notebook}: "
+                      f"{result.score:g}/{result.max_score:g} {result.status}")
+
+    def _record(self, result):
+        """Store one notebook's automatic scores in the gradebook, in one transaction."""
+        self.gradebook.update_or_create_student(result.student)
+        self.gradebook.update_or_create_submission(result.assignment, result.student)
+        notebook = Path(result.notebook).stem
+        for grade_id, score in result.cell_scores.items():
+            self.gradebook.find_grade(grade_id, notebook, result.assignment, result.student).auto_score = score
+        self.gradebook.db.commit()
+
+    def write(self):
+        self.gradebook.close()
+        rows = sorted(self.results, key=lambda r: (r.student, r.assignment, r.notebook))
+        with open(self.out / "scores.csv", "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(vars(r) for r in rows)
+        (self.out / "summary.txt").write_text(format_table(rows) + "\n")
+        return rows
 
 
 def format_table(rows):
-    header = ("student", "assignment", "score", "status", "lost points in")
-    lines = [(r["student"], r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"], r["lost_points_in"])
-             for r in rows]
+    header = ("student", "notebook", "score", "status", "detail")
+    lines = [(r.student, f"{r.assignment}/{r.notebook}" if r.notebook else r.assignment,
+              f"{r.score:g} / {r.max_score:g}", r.status, r.detail[:120]) for r in rows]
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
                      for row in [header, *lines])
 
 
+def grade(submissions, out, limits=None, progress=print):
+    """Grade everything under `submissions` (folder or zip); write the report to `out`; return the rows."""
+    limits = limits or batch.Limits()
+    assignments = course_assignments()
+    with tempfile.TemporaryDirectory(prefix="mlp-grade-") as scratch:
+        scratch = Path(scratch)
+        folder = submissions
+        if submissions.suffix == ".zip" and submissions.is_file():
+            folder = intake.unpack(submissions, scratch / "intake")
+        items = intake.collect(folder, assignments)
+        course = scratch / "course"
+        make_scratch_course(course)
+        needed = sorted({item.assignment for item in items if item.assignment in assignments})
+        for assignment in needed:
+            generate_release(course, assignment)
+        sources = {(a, n): nbformat.read(course / "solutions" / a / n, as_version=4) for a in assignments for n in assignments[a]}
+        releases = {(a, n): nbformat.read(course / "exercises" / a / n, as_version=4) for a in needed for n in assignments[a]}
+        out.mkdir(parents=True)
+        report = Report(f"sqlite:///{course / 'grading' / 'gradebook.db'}", out, len(items), progress)
+        runnable = []
+        for item in items:
+            if item.status:
+                source = sources.get((item.assignment, item.notebook))
+                max_score = sum(float(c.metadata["nbgrader"]["points"]) for c in batch.grade_cells(source)) if source else 0.0
+                scores = {c.metadata["nbgrader"]["grade_id"]: 0.0 for c in batch.grade_cells(source)} if source else None
+                report.add(item, batch.Result(item.student, item.assignment, item.notebook, 0.0, max_score,
+                                              item.status, item.detail, scores))
+            else:
+                runnable.append(item)
+        batch.run_all(runnable, sources, releases, limits, scratch / "jobs", report.add)
+        rows = report.write()
+        shutil.copy(course / "grading" / "gradebook.db", out / "gradebook.db")
+    return rows
+
+
 def main(argv=None):
+    defaults = batch.Limits()
     parser = argparse.ArgumentParser(prog="course.py grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", nargs="?", type=Path, default=SAMPLES,
-                        help="folder laid out as <student>/<assignment>/<notebook>.ipynb (default: the bundled samples)")
+                        help="folder <student>/<assignment>/<notebook>.ipynb or a .zip (default: the bundled samples)")
     parser.add_argument("--out", type=Path, help="where to write the report (a new folder)")
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="notebooks graded at once (default: one per core)")
+    parser.add_argument("--timeout", type=int, default=defaults.cell_timeout, help="seconds a cell may run (default 60)")
+    parser.add_argument("--notebook-timeout", type=int, default=defaults.total_timeout, help="seconds a notebook may run (default 300)")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory // 2**20, help="memory a kernel may use (default 4096)")
+    parser.add_argument("--max-output", type=int, default=defaults.max_output, help="characters a notebook may print (default 100000)")
     args = parser.parse_args(argv)
+    limits = batch.Limits(args.timeout, args.notebook_timeout, args.memory_mb * 2**20, args.max_output, max(1, args.workers))
     out = args.out or ROOT / "grading" / "reports" / time.strftime("%Y%m%d-%H%M%S")
+    started = time.perf_counter()
     try:
         if out.exists():
             raise GradingError(f"{out} exists already; name a new folder with --out (nothing was overwritten)")
-        started = time.perf_counter()
-        rows = grade(args.submissions.resolve(), out.resolve())
-    except GradingError as error:
+        rows = grade(args.submissions.resolve(), out.resolve(), limits)
+    except (GradingError, intake.IntakeError) as error:
         sys.exit(f"course.py grade: {error}")
-    print(format_table(rows))
-    print(f"\n{len(rows)} submission(s) graded in {time.perf_counter() - started:.1f} s; report: {out}")
+    print("\n" + format_table(rows))
+    print(f"\n{len(rows)} notebook(s) graded in {time.perf_counter() - started:.1f} s; report: {out}")
     return 0
 
 

@@ -1,0 +1,47 @@
+"""Spot code in a student's cells that gets its marks without doing the work: calling the reference
+or PyTorch, or patching NumPy or the checks so that the tests pass. This only flags; a person decides.
+"""
+import ast
+import re
+
+FORBIDDEN_MODULES = ("torch", "mlp_ref", "mlpcourse", "jax", "tensorflow", "autograd")
+PATCHABLE = ("np", "numpy", "mlp_ref", "mlpcourse", "checks", "builtins", "sys", "math")
+CHECK_NAMES = ("check_array", "check_scalar", "check_equal", "CheckFailed")
+MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def _root_name(node):
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def suspicious(source):
+    """Reasons this code looks like cheating (an empty list when it does not)."""
+    try:
+        tree = ast.parse(MAGIC_LINE.sub("", source))
+    except SyntaxError:
+        return []
+    reasons = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in names:
+                if name.split(".")[0] in FORBIDDEN_MODULES:
+                    reasons.append(f"imports {name.split('.')[0]}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("__import__", "setattr", "exec", "eval"):
+            first = node.args[0] if node.args else None
+            if node.func.id == "setattr" and first is not None and _root_name(first) in PATCHABLE:
+                reasons.append(f"patches {_root_name(first)} with setattr")
+            elif node.func.id == "__import__" and isinstance(first, ast.Constant) and str(first.value).split(".")[0] in FORBIDDEN_MODULES:
+                reasons.append(f"imports {first.value} with __import__")
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, (ast.Attribute, ast.Subscript)) and _root_name(target) in PATCHABLE:
+                    reasons.append(f"patches {ast.unparse(target)}")
+                elif isinstance(target, ast.Name) and target.id in CHECK_NAMES:
+                    reasons.append(f"redefines {target.id}")
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in CHECK_NAMES:
+            reasons.append(f"redefines {node.name}")
+    return sorted(set(reasons))
