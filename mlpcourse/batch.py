@@ -110,7 +110,7 @@ def grade_notebook(item, source, release, limits, job_dir, other_notebooks):
     result.detail = "; ".join(notes)
     write_notebook(rebuilt.notebook, job_dir / "graded.ipynb")
     feedback = feedback_notebook(rebuilt.notebook, release)
-    html, _ = HTMLExporter().from_notebook_node(feedback)
+    html, _ = EXPORTER.from_notebook_node(feedback)
     (job_dir / "feedback.html").write_text(html, encoding="utf-8")
     return _write(job_dir, result)
 
@@ -138,8 +138,12 @@ def _kill(job_dir, process):
             pass  # already gone
 
 
+EXPORTER = HTMLExporter()
+
+
 def run_all(items, sources, releases, limits, work_dir, on_result):
     """Grade `items` in parallel worker processes; call on_result(item, Result, job_dir) as each one ends."""
+    EXPORTER.from_notebook_node(nbformat.v4.new_notebook())  # load its templates once; the workers inherit them
     context = multiprocessing.get_context("fork")
     other_notebooks = {f"{a}/{n}": {restore.grade_id(c) for c in nb.cells if restore.grade_id(c)}
                        for (a, n), nb in sources.items()}

@@ -8,7 +8,6 @@ Limits, each a fact of the outcome rather than a crash of the grader:
 - output: the kernel's stdout and stderr are capped at `max_output` characters per notebook; more is
   dropped with one note, so a print loop cannot swamp the grader or the feedback.
 """
-import resource
 import time
 
 import nbformat
@@ -45,7 +44,9 @@ class Outcome:
 
 
 def limit_memory(max_bytes):
-    """Cap this process's address space; the kernel it starts inherits the cap."""
+    """Cap this process's address space; the kernel it starts inherits the cap (POSIX only)."""
+    import resource
+
     if max_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
 

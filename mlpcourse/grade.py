@@ -4,7 +4,8 @@
 
 SUBMISSIONS is a folder in nbgrader's submitted layout, `<student>/<assignment>/<notebook>.ipynb`, a .zip
 of one, or a .zip of loose `<student>_<notebook>.ipynb` files as an LMS exports them (default: the
-bundled samples in samples/submitted). Every notebook is rebuilt on its assignment's structure (deleted,
+bundled samples in samples/submitted). `--shard K/N` grades one N-th of the students, so that N machines
+can share a class (docs/grading.md). Every notebook is rebuilt on its assignment's structure (deleted,
 retyped or edited test cells restored), run in its own kernel within time, memory and output limits,
 in parallel on every core, and scored by nbgrader's rule. No student's submission stops the batch:
 each gets a score and a status with its reason.
@@ -16,11 +17,13 @@ shown, their code not). Grading runs in a scratch copy of the course: your own f
 """
 import argparse
 import csv
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,17 +85,12 @@ def course_assignments():
 class Report:
     """Collects results, writes them to nbgrader's gradebook (one writer: this process) and to the report folder."""
 
-    def __init__(self, gradebook_url, out, total, progress):
-        from nbgrader.api import Gradebook
-
-        self.gradebook = Gradebook(gradebook_url)
+    def __init__(self, out, total, progress):
         self.out, self.total, self.progress = out, total, progress
         self.results = []
 
     def add(self, item, result, job_dir=None):
         self.results.append(result)
-        if result.cell_scores is not None:
-            self._record(result)
         if job_dir is not None:
             for name, folder in (("graded.ipynb", "autograded"), ("feedback.html", "feedback")):
                 if (job_dir / name).exists():
@@ -103,17 +101,29 @@ class Report:
         self.progress(f"[{len(self.results)}/{self.total}] {result.student} {result.assignment}/{result.notebook}: "
                       f"{result.score:g}/{result.max_score:g} {result.status}")
 
-    def _record(self, result):
-        """Store one notebook's automatic scores in the gradebook, in one transaction."""
-        self.gradebook.update_or_create_student(result.student)
-        self.gradebook.update_or_create_submission(result.assignment, result.student)
-        notebook = Path(result.notebook).stem
-        for grade_id, score in result.cell_scores.items():
-            self.gradebook.find_grade(grade_id, notebook, result.assignment, result.student).auto_score = score
-        self.gradebook.db.commit()
+    def _write_gradebook(self, gradebook_url):
+        """Store every automatic score; this process is the gradebook's only writer, one transaction a notebook."""
+        import warnings
 
-    def write(self):
-        self.gradebook.close()
+        from nbgrader.api import Gradebook
+        from sqlalchemy.exc import SAWarning
+
+        with Gradebook(gradebook_url) as gradebook, warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless
+            for result in self.results:
+                if result.cell_scores is None:
+                    continue
+                gradebook.update_or_create_student(result.student)
+                gradebook.update_or_create_submission(result.assignment, result.student)
+                notebook = Path(result.notebook).stem
+                for grade_id, score in result.cell_scores.items():
+                    gradebook.find_grade(grade_id, notebook, result.assignment, result.student).auto_score = score
+                gradebook.db.commit()
+
+    def write(self, gradebook_url):
+        """Write the gradebook (None: no assignment of the course was handed in, so none) and the report."""
+        if gradebook_url:
+            self._write_gradebook(gradebook_url)
         rows = sorted(self.results, key=lambda r: (r.student, r.assignment, r.notebook))
         with open(self.out / "scores.csv", "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=FIELDS, extrasaction="ignore")
@@ -132,7 +142,14 @@ def format_table(rows):
                      for row in [header, *lines])
 
 
-def grade(submissions, out, limits=None, progress=print):
+def in_shard(student, shard):
+    """Whether `student` belongs to shard (k, n): students are split by a stable hash of their name, so that
+    n machines each grading one shard grade every student exactly once."""
+    k, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k
+
+
+def grade(submissions, out, limits=None, progress=print, shard=(0, 1)):
     """Grade everything under `submissions` (folder or zip); write the report to `out`; return the rows."""
     limits = limits or batch.Limits()
     assignments = course_assignments()
@@ -141,16 +158,19 @@ def grade(submissions, out, limits=None, progress=print):
         folder = submissions
         if submissions.suffix == ".zip" and submissions.is_file():
             folder = intake.unpack(submissions, scratch / "intake")
-        items = intake.collect(folder, assignments)
+        items = [item for item in intake.collect(folder, assignments) if in_shard(item.student, shard)]
         course = scratch / "course"
         make_scratch_course(course)
         needed = sorted({item.assignment for item in items if item.assignment in assignments})
-        for assignment in needed:
-            generate_release(course, assignment)
-        sources = {(a, n): nbformat.read(course / "solutions" / a / n, as_version=4) for a in assignments for n in assignments[a]}
-        releases = {(a, n): nbformat.read(course / "exercises" / a / n, as_version=4) for a in needed for n in assignments[a]}
+        # nbgrader records the assignments in the gradebook while the notebooks are graded; the release used
+        # for grading is the committed exercises/ (the test suite proves it equal to nbgrader's)
+        generated = []
+        generator = threading.Thread(target=lambda: generated.extend(generate_release(course, a) for a in needed))
+        generator.start()
+        sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4) for a in assignments for n in assignments[a]}
+        releases = {(a, n): nbformat.read(ROOT / "exercises" / a / n, as_version=4) for a in needed for n in assignments[a]}
         out.mkdir(parents=True)
-        report = Report(f"sqlite:///{course / 'grading' / 'gradebook.db'}", out, len(items), progress)
+        report = Report(out, len(items), progress)
         runnable = []
         for item in items:
             if item.status:
@@ -162,8 +182,12 @@ def grade(submissions, out, limits=None, progress=print):
             else:
                 runnable.append(item)
         batch.run_all(runnable, sources, releases, limits, scratch / "jobs", report.add)
-        rows = report.write()
-        shutil.copy(course / "grading" / "gradebook.db", out / "gradebook.db")
+        generator.join()
+        if len(generated) != len(needed):
+            raise GradingError("nbgrader could not generate the assignments from solutions/ (run nbgrader generate_assignment to see why)")
+        rows = report.write(f"sqlite:///{course / 'grading' / 'gradebook.db'}" if needed else None)
+        if needed:
+            shutil.copy(course / "grading" / "gradebook.db", out / "gradebook.db")
     return rows
 
 
@@ -178,14 +202,21 @@ def main(argv=None):
     parser.add_argument("--notebook-timeout", type=int, default=defaults.total_timeout, help="seconds a notebook may run (default 300)")
     parser.add_argument("--memory-mb", type=int, default=defaults.memory // 2**20, help="memory a kernel may use (default 4096)")
     parser.add_argument("--max-output", type=int, default=defaults.max_output, help="characters a notebook may print (default 100000)")
+    parser.add_argument("--shard", default="1/1", help="K/N: grade only the K-th of N shards of the students (default 1/1)")
     args = parser.parse_args(argv)
+    try:
+        k, n = (int(part) for part in args.shard.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        sys.exit(f"course.py grade: --shard takes K/N with 1 <= K <= N, got {args.shard!r}")
     limits = batch.Limits(args.timeout, args.notebook_timeout, args.memory_mb * 2**20, args.max_output, max(1, args.workers))
     out = args.out or ROOT / "grading" / "reports" / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
     try:
         if out.exists():
             raise GradingError(f"{out} exists already; name a new folder with --out (nothing was overwritten)")
-        rows = grade(args.submissions.resolve(), out.resolve(), limits)
+        rows = grade(args.submissions.resolve(), out.resolve(), limits, shard=(k - 1, n))
     except (GradingError, intake.IntakeError) as error:
         sys.exit(f"course.py grade: {error}")
     print("\n" + format_table(rows))

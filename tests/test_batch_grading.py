@@ -238,3 +238,12 @@ def test_the_command_exits_zero_for_students_faults_and_names_its_own(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "mlpcourse.grade", str(tmp_path / "absent.zip"), "--out", str(tmp_path / "r2")],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode != 0 and bad.stderr.strip() == f"course.py grade: no such folder or archive: {tmp_path / 'absent.zip'}"
+
+
+def test_shards_split_a_class_so_that_every_student_is_graded_exactly_once():
+    students = [f"student{i}" for i in range(200)] + ["Zoë Ünïcode", "x"]
+    for n in (1, 2, 3, 7):
+        owners = [[k for k in range(n) if grade.in_shard(s, (k, n))] for s in students]
+        assert all(len(o) == 1 for o in owners)
+        if n > 1:
+            assert len({o[0] for o in owners}) == n  # no shard is left empty by the hash

@@ -71,19 +71,18 @@ def test_bundled_samples_are_up_to_date():
 
 
 def test_grading_the_samples_gives_full_marks_zero_and_exactly_the_points_the_mistakes_cost(tmp_path):
-    rows = grade.grade(ROOT / "samples" / "submitted", tmp_path / "report")
+    rows = grade.grade(ROOT / "samples" / "submitted", tmp_path / "report", progress=lambda line: None)
+    expected_lost = {(assignment, notebook, cell) for assignment, notebook, mistake in mistakes.load_catalogue()
+                     if mistake.get("in_sample") for cell in mistake["caught_by"]}
     by_student = {}
     for row in rows:
-        by_student.setdefault(row["student"], []).append(row)
-    expected_lost = {cell for _, _, mistake in mistakes.load_catalogue() if mistake.get("in_sample")
-                     for cell in mistake["caught_by"]}
-    for row in by_student["correct"]:
-        assert row["status"] == "graded" and row["score"] == row["max_score"] > 0, row
-    for row in by_student["untouched"]:
-        assert row["status"] == "graded" and row["score"] == 0, row
-    lost = {name for row in by_student["buggy"] for name in row["lost_points_in"].split()}
+        assert row.status == "graded", row
+        by_student.setdefault(row.student, []).append(row)
+    assert all(row.score == row.max_score > 0 for row in by_student["correct"])
+    assert all(row.score == 0 for row in by_student["untouched"])
+    lost = {(row.assignment, row.notebook, cell) for row in by_student["buggy"]
+            for cell, score in row.cell_scores.items() if score == 0}
     assert lost == expected_lost
-    assert all(0 < row["score"] < row["max_score"] for row in by_student["buggy"])
-    assert (tmp_path / "report" / "scores.csv").read_text().count("\n") == len(rows) + 1
+    assert all(0 < row.score < row.max_score for row in by_student["buggy"])
     for student in by_student:
         assert list((tmp_path / "report" / "feedback" / student).rglob("*.html")), f"no feedback for {student}"
