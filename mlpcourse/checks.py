@@ -99,3 +99,31 @@ def check_equal(got, expected, *, function, case, hint=None):
     """Raise CheckFailed unless got == expected exactly (for integers, strings, shapes)."""
     if got != expected:
         raise CheckFailed(f"{function} ({case}): expected {expected!r}, got {got!r}" + (f"\n  hint: {hint}" if hint else ""))
+
+
+def check_finite(got, *, function, case, hint):
+    """Raise CheckFailed if the answer holds inf or nan (every expected answer in the exercises is finite,
+    so they come from an overflow); answers that are not numbers are left to check_array to explain."""
+    if got is None:
+        return
+    try:
+        values = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if not np.isfinite(values).all():
+        raise CheckFailed(f"{function} ({case}): your answer contains inf or nan.\n  hint: {hint}")
+
+
+def check_building_on(check, piece_checks, function):
+    """Run `check()`; when it fails, run the checks of the functions `function` builds on (zero-argument
+    callables) and report the first that fails too: a wrong piece makes everything built on it wrong."""
+    try:
+        check()
+    except CheckFailed as failure:
+        for piece_check in piece_checks:
+            try:
+                piece_check()
+            except Exception as piece_failure:  # a broken piece may raise anything
+                raise CheckFailed(f"{failure}\n  {function} builds on your other functions, and one of them is "
+                                  f"wrong:\n  {type(piece_failure).__name__}: {piece_failure}") from None
+        raise
