@@ -1,12 +1,14 @@
 """Grade your own exercise notebook with the hidden tests, as the instructor's autograder would.
 
-    python course.py check exercises/a3_backprop/linear_relu.ipynb
+    python course.py check exercises/a3_backprop/linear_relu.ipynb      (in a terminal)
+    from mlpcourse.check import report; report()                         (in a cell of the notebook)
 
 Save the notebook first. It is graded in a scratch copy of the course (your file is only read) and
 every graded test is listed with its points and, when it failed, the message it gave. The hidden tests'
 code is not shown, only their results.
 """
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -71,6 +73,28 @@ def check(notebook_path):
     return results
 
 
+def print_results(results):
+    for test, earned, possible, failure in results:
+        print(f"{'PASS' if not failure else 'FAIL'}  {test}  {earned:g}/{possible:g}")
+        if failure:
+            print("      " + failure.replace("\n", "\n      "))
+    total, possible = sum(r[1] for r in results), sum(r[2] for r in results)
+    print(f"\nscore: {total:g} / {possible:g}")
+
+
+def report(notebook=None):
+    """Grade a saved notebook from inside Jupyter and print the results: `notebook` defaults to the notebook
+    this kernel belongs to (Jupyter names it in JPY_SESSION_NAME). Save the notebook first."""
+    path = Path(notebook or os.environ.get("JPY_SESSION_NAME", ""))
+    if not path.name.endswith(".ipynb"):
+        print("Name the notebook to grade: report('linear_relu.ipynb')")
+        return
+    try:
+        print_results(check(path))
+    except GradingError as error:
+        print(f"could not grade: {error}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="course.py check", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path, help="your exercise notebook, e.g. exercises/a3_backprop/linear_relu.ipynb")
@@ -79,12 +103,7 @@ def main(argv=None):
         results = check(args.notebook)
     except GradingError as error:
         sys.exit(f"course.py check: {error}")
-    for test, earned, possible, failure in results:
-        print(f"{'PASS' if not failure else 'FAIL'}  {test}  {earned:g}/{possible:g}")
-        if failure:
-            print("      " + failure.replace("\n", "\n      "))
-    total, possible = sum(r[1] for r in results), sum(r[2] for r in results)
-    print(f"\nscore: {total:g} / {possible:g}")
+    print_results(results)
     return 0
 
 
