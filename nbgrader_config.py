@@ -30,4 +30,6 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
 # Generated notebooks are checked for leftover outputs; solutions are committed without them.
 c.ClearOutput.enabled = True
+# Every released notebook ends with how to grade it with the hidden tests (mlpcourse.check).
+c.IncludeHeaderFooter.footer = os.path.join(c.CourseDirectory.root, "mlpcourse", "release_footer.ipynb")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

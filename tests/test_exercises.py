@@ -89,3 +89,17 @@ def test_grading_the_samples_gives_full_marks_zero_and_exactly_the_points_the_mi
     assert all(0 < row.score < row.max_score for row in by_student["buggy"])
     for student in by_student:
         assert list((tmp_path / "report" / "feedback" / student).rglob("*.html")), f"no feedback for {student}"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "exercises").rglob("*.ipynb")), ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_release_ends_with_how_to_grade_it_with_the_hidden_tests(notebook):
+    last = nbformat.read(notebook, as_version=4).cells[-1]
+    assert last.id == "grade-yourself" and "from mlpcourse.check import report; report()" in last.source
+
+
+def test_report_asks_for_a_name_when_jupyter_gives_none(monkeypatch, capsys):
+    from mlpcourse.check import report
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    report()
+    assert capsys.readouterr().out.strip() == "Name the notebook to grade: report('linear_relu.ipynb')"
