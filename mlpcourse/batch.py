@@ -68,28 +68,35 @@ def feedback_notebook(graded, release):
     return shown
 
 
-def grade_notebook(item, source, release, limits, job_dir, other_notebooks):
-    """Everything for one submitted notebook, run inside a worker process. Writes result.json (and the graded
-    notebook and its feedback) into job_dir."""
+def grade_notebook(item, source, release, limits, other_notebooks, on_kernel_start=None):
+    """Everything for one submitted notebook: read, restore, flag, execute, score.
+
+    Returns (Result, the graded notebook), the notebook None when it could not be run (malformed, another
+    assignment's). other_notebooks: {"<assignment>/<notebook>": grade ids} of every notebook of the course.
+    """
     result = Result(item.student, item.assignment, item.notebook,
                     max_score=sum(float(c.metadata["nbgrader"]["points"]) for c in grade_cells(source)))
     try:
         submitted = nbformat.read(item.path, as_version=4)
     except Exception as error:  # not JSON, not a notebook, wrong encoding, ...
         result.status, result.detail = "malformed notebook", f"{type(error).__name__}: {str(error)[:200]}"
-        return _write(job_dir, result)
+        return result, None
     theirs = {restore.grade_id(c) for c in submitted.cells if restore.grade_id(c)}
     matches = {name: len(theirs & ids) for name, ids in other_notebooks.items()}
     best = max(matches, key=matches.get)
     if matches[best] > matches[f"{item.assignment}/{item.notebook}"]:
         result.status, result.detail = "wrong assignment", f"this notebook is {best}, not {item.assignment}/{item.notebook}"
-        return _write(job_dir, result)
+        return result, None
     rebuilt = restore.restore(submitted, source, release)
-    reasons = sorted({reason for cell in rebuilt.notebook.cells if cell.id in rebuilt.student_cells and cell.cell_type == "code"
-                      for reason in cheating.suspicious(cell.source)})
-    execute.limit_memory(limits.memory)
+    # the student's code: their answers, and cells of their own (an ungraded cell of the release left as it was
+    # is the course's code, which may well use the reference)
+    released = {cell.source for cell in release.cells}
+    code = [cell for cell in rebuilt.notebook.cells if cell.cell_type == "code"]
+    theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (restore.is_answer(cell) or cell.source not in released)]
+    reference = cheating.reference_names(cell.source for cell in code if cell not in theirs)
+    reasons = sorted({reason for cell in theirs for reason in cheating.suspicious(cell.source, reference)})
     outcome = execute.execute(rebuilt.notebook, item.path.parent, limits.cell_timeout, limits.total_timeout,
-                              limits.max_output, on_kernel_start=lambda pid: (job_dir / "kernel.pid").write_text(str(pid)))
+                              limits.max_output, on_kernel_start=on_kernel_start)
     result.cell_scores = {c.metadata["nbgrader"]["grade_id"]: cell_score(c) for c in grade_cells(rebuilt.notebook)}
     result.score = sum(result.cell_scores.values())
     notes = ["suspected cheating: " + "; ".join(reasons)] if reasons else []
@@ -108,11 +115,7 @@ def grade_notebook(item, source, release, limits, job_dir, other_notebooks):
     elif rebuilt.missing or rebuilt.retyped:
         result.status = "cells missing (restored and graded)"
     result.detail = "; ".join(notes)
-    write_notebook(rebuilt.notebook, job_dir / "graded.ipynb")
-    feedback = feedback_notebook(rebuilt.notebook, release)
-    html, _ = EXPORTER.from_notebook_node(feedback)
-    (job_dir / "feedback.html").write_text(html, encoding="utf-8")
-    return _write(job_dir, result)
+    return result, rebuilt.notebook
 
 
 def _write(job_dir, result):
@@ -120,9 +123,17 @@ def _write(job_dir, result):
 
 
 def _worker(item, source, release, limits, job_dir, other_notebooks):
+    """One worker process: grade one notebook, leave result.json, graded.ipynb and feedback.html in job_dir."""
     os.setsid()  # its own process group, so that a watchdog can stop it and whatever it started
     try:
-        grade_notebook(item, source, release, limits, job_dir, other_notebooks)
+        execute.limit_memory(limits.memory)
+        result, graded = grade_notebook(item, source, release, limits, other_notebooks,
+                                        on_kernel_start=lambda pid: (job_dir / "kernel.pid").write_text(str(pid)))
+        if graded is not None:
+            write_notebook(graded, job_dir / "graded.ipynb")
+            html, _ = EXPORTER.from_notebook_node(feedback_notebook(graded, release))
+            (job_dir / "feedback.html").write_text(html, encoding="utf-8")
+        _write(job_dir, result)
     except Exception as error:  # a bug of ours or a broken environment: say so in the report, go on
         _write(job_dir, Result(item.student, item.assignment, item.notebook, status="grader error",
                                detail=f"{type(error).__name__}: {error}"))
@@ -141,12 +152,16 @@ def _kill(job_dir, process):
 EXPORTER = HTMLExporter()
 
 
+def grade_ids_by_notebook(sources):
+    """{"<assignment>/<notebook>": set of grade ids} from {(assignment, notebook): source notebook}."""
+    return {f"{a}/{n}": {restore.grade_id(c) for c in nb.cells if restore.grade_id(c)} for (a, n), nb in sources.items()}
+
+
 def run_all(items, sources, releases, limits, work_dir, on_result):
     """Grade `items` in parallel worker processes; call on_result(item, Result, job_dir) as each one ends."""
     EXPORTER.from_notebook_node(nbformat.v4.new_notebook())  # load its templates once; the workers inherit them
     context = multiprocessing.get_context("fork")
-    other_notebooks = {f"{a}/{n}": {restore.grade_id(c) for c in nb.cells if restore.grade_id(c)}
-                       for (a, n), nb in sources.items()}
+    other_notebooks = grade_ids_by_notebook(sources)
     queue = list(enumerate(items))
     running = {}
     watchdog = limits.total_timeout + 60

@@ -1,5 +1,9 @@
 """Spot code in a student's cells that gets its marks without doing the work: calling the reference
-or PyTorch, or patching NumPy or the checks so that the tests pass. This only flags; a person decides.
+or PyTorch (directly, or through the names the notebook's own read-only cells import or define around
+them), or patching NumPy or the checks so that the tests pass. This only flags; a person decides.
+
+A read-only cell can hand students a reference function on purpose: its import line then carries the
+comment `# students may use`.
 """
 import ast
 import re
@@ -10,19 +14,58 @@ CHECK_NAMES = ("check_array", "check_scalar", "check_equal", "CheckFailed")
 MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
+REFERENCE_MODULES = ("torch", "mlp_ref")
+ALLOWED_MARK = "# students may use"
+
+
+def _parse(source):
+    try:
+        return ast.parse(MAGIC_LINE.sub("", source))
+    except SyntaxError:
+        return None
+
+
+def reference_names(sources):
+    """Names that the notebook's own (not the student's) code binds to the reference: names imported from
+    mlp_ref or torch, and functions or classes defined around them, however deeply."""
+    names, definitions = set(), []
+    for source in sources:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        lines = source.splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and ALLOWED_MARK not in lines[node.lineno - 1]:
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                if any(m.split(".")[0] in REFERENCE_MODULES for m in modules):
+                    names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                definitions.append((node.name, used))
+    grown = True
+    while grown:
+        grown = False
+        for name, used in definitions:
+            if name not in names and used & names:
+                names.add(name)
+                grown = True
+    return names
+
+
 def _root_name(node):
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
 
 
-def suspicious(source):
-    """Reasons this code looks like cheating (an empty list when it does not)."""
-    try:
-        tree = ast.parse(MAGIC_LINE.sub("", source))
-    except SyntaxError:
+def suspicious(source, reference=frozenset()):
+    """Reasons this code looks like cheating (an empty list when it does not). `reference`: the names the
+    notebook's own cells bind to the reference implementation (see reference_names)."""
+    tree = _parse(source)
+    if tree is None:
         return []
-    reasons = []
+    reasons = [f"uses the reference implementation ({node.id})" for node in ast.walk(tree)
+               if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in reference]
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]

@@ -3,32 +3,32 @@
     python course.py check exercises/a3_backprop/linear_relu.ipynb      (in a terminal)
     from mlpcourse.check import report; report()                         (in a cell of the notebook)
 
-Save the notebook first. It is graded in a scratch copy of the course (your file is only read) and
-every graded test is listed with its points and, when it failed, the message it gave. The hidden tests'
-code is not shown, only their results.
+Save the notebook first. It is graded exactly as `course.py grade` grades a class (restored test cells,
+a fresh kernel, the time and output limits; your file is only read), and every graded test is listed with
+its points and, when it failed, the message it gave. The hidden tests' code is not shown, only their results.
 """
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 
-from .grade import ROOT, GradingError, generate_release, make_scratch_course, nbgrader
+from . import batch, intake
+from .grade import ROOT, GradingError
 
 STUDENT = "you"
 
 
 def failure_message(cell):
-    """The error a graded cell ended with, or None when it passed (nbgrader: an error or any stderr fails)."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}"
-        if output.output_type == "stream" and output.name == "stderr":
-            return "the cell wrote to stderr (a graded cell must not):\n" + output.text.strip()
-    return None
+    """Why a graded cell earned nothing, or None when it passed (nbgrader: an error or any stderr fails it).
+    The error comes first: it carries the test's message and hint."""
+    outputs = cell.get("outputs", [])
+    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
+    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr").strip()
+    if stderr:
+        errors.append("the cell wrote to stderr, which costs a graded cell its points:\n" + stderr)
+    return "\n".join(errors) or None
 
 
 def locate(notebook_path):
@@ -49,28 +49,20 @@ def locate(notebook_path):
 
 
 def check(notebook_path):
-    """Autograde one notebook; return [(test cell id, points earned, points possible, failure or None)]."""
+    """Grade one notebook as the batch grader does; return [(test cell id, points earned, points possible, failure)]."""
     assignment, path = locate(notebook_path)
-    with tempfile.TemporaryDirectory(prefix="mlp-check-") as scratch:
-        course = Path(scratch)
-        make_scratch_course(course)
-        generate_release(course, assignment)
-        submitted = course / "grading" / "submitted" / STUDENT / assignment
-        submitted.mkdir(parents=True)
-        shutil.copy(path, submitted / path.name)
-        code, log = nbgrader(course, "autograde", assignment)
-        graded_path = course / "grading" / "autograded" / STUDENT / assignment / path.name
-        if not graded_path.is_file():
-            last_lines = "\n".join(log.strip().splitlines()[-8:])
-            raise GradingError(f"nbgrader could not grade {notebook_path}:\n{last_lines}")
-        graded = nbformat.read(graded_path, as_version=4)
-    results = []
-    for cell in graded.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
-            failure = failure_message(cell)
-            results.append((meta["grade_id"], 0 if failure else meta["points"], meta["points"], failure))
-    return results
+    sources = {(folder.name, nb.name): nbformat.read(nb, as_version=4)
+               for folder in (ROOT / "solutions").iterdir() if folder.is_dir() for nb in folder.glob("*.ipynb")}
+    release = nbformat.read(ROOT / "exercises" / assignment / path.name, as_version=4)
+    item = intake.Item(STUDENT, assignment, path.name, path)
+    result, graded = batch.grade_notebook(item, sources[(assignment, path.name)], release, batch.Limits(),
+                                          batch.grade_ids_by_notebook(sources))
+    if graded is None:
+        raise GradingError(f"{notebook_path}: {result.status}: {result.detail}")
+    if result.status != "graded":
+        print(f"note: {result.status}: {result.detail}")
+    return [(cell.metadata["nbgrader"]["grade_id"], result.cell_scores[cell.metadata["nbgrader"]["grade_id"]],
+             cell.metadata["nbgrader"]["points"], failure_message(cell)) for cell in batch.grade_cells(graded)]
 
 
 def print_results(results):

@@ -127,3 +127,17 @@ def check_building_on(check, piece_checks, function):
                 raise CheckFailed(f"{failure}\n  {function} builds on your other functions, and one of them is "
                                   f"wrong:\n  {type(piece_failure).__name__}: {piece_failure}") from None
         raise
+
+
+def call(function, *args, case, **kwargs):
+    """Call a student's function; if it raises, fail with a message that names the function and the case
+    (the student's own traceback stays attached, below it)."""
+    name = getattr(function, "__name__", repr(function))
+    try:
+        return function(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except NotImplementedError:
+        raise CheckFailed(f"{name} ({case}): not written yet: replace `raise NotImplementedError()` with your code") from None
+    except Exception as error:  # whatever the student's code raises
+        raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error

@@ -8,6 +8,7 @@ Limits, each a fact of the outcome rather than a crash of the grader:
 - output: the kernel's stdout and stderr are capped at `max_output` characters per notebook; more is
   dropped with one note, so a print loop cannot swamp the grader or the feedback.
 """
+import subprocess
 import time
 
 import nbformat
@@ -65,7 +66,8 @@ def execute(notebook, cwd, cell_timeout=60, total_timeout=300, max_output=100_00
     deadline = time.monotonic() + total_timeout
     outcome, cell = Outcome(), cap
     try:
-        with client.setup_kernel():
+        # the kernel process's own stderr is jupyter's chatter, not the student's output (that comes over iopub)
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
             if on_kernel_start:
                 on_kernel_start(client.km.provisioner.pid)
             for index, cell in enumerate(notebook.cells):

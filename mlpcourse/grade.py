@@ -76,6 +76,27 @@ def generate_release(course, assignment):
     return course / "exercises" / assignment
 
 
+def record_assignments(course, assignments):
+    """Record `assignments` in the scratch course's gradebook, as nbgrader generate_assignment does. Generating
+    takes seconds per assignment, so the gradebook is kept in grading/cache/, keyed by the solutions' content."""
+    digest = hashlib.sha256()
+    for assignment in assignments:
+        for path in sorted((ROOT / "solutions" / assignment).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    cached = ROOT / "grading" / "cache" / f"gradebook-{digest.hexdigest()[:20]}.db"
+    gradebook = course / "grading" / "gradebook.db"
+    if cached.is_file():
+        shutil.copy(cached, gradebook)
+        return
+    for assignment in assignments:
+        generate_release(course, assignment)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+    shutil.copy(gradebook, partial)
+    os.replace(partial, cached)  # atomic: a parallel run sees the whole file or none
+
+
 def course_assignments():
     """{assignment: [notebook file names]} from solutions/."""
     return {folder.name: sorted(p.name for p in folder.glob("*.ipynb"))
@@ -162,11 +183,11 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1)):
         course = scratch / "course"
         make_scratch_course(course)
         needed = sorted({item.assignment for item in items if item.assignment in assignments})
-        # nbgrader records the assignments in the gradebook while the notebooks are graded; the release used
-        # for grading is the committed exercises/ (the test suite proves it equal to nbgrader's)
-        generated = []
-        generator = threading.Thread(target=lambda: generated.extend(generate_release(course, a) for a in needed))
-        generator.start()
+        # the gradebook is prepared while the notebooks are graded; the release used for grading is the
+        # committed exercises/ (the test suite proves it equal to what nbgrader generates today)
+        recorded = []
+        recorder = threading.Thread(target=lambda: recorded.append(record_assignments(course, needed)))
+        recorder.start()
         sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4) for a in assignments for n in assignments[a]}
         releases = {(a, n): nbformat.read(ROOT / "exercises" / a / n, as_version=4) for a in needed for n in assignments[a]}
         out.mkdir(parents=True)
@@ -182,8 +203,8 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1)):
             else:
                 runnable.append(item)
         batch.run_all(runnable, sources, releases, limits, scratch / "jobs", report.add)
-        generator.join()
-        if len(generated) != len(needed):
+        recorder.join()
+        if not recorded:
             raise GradingError("nbgrader could not generate the assignments from solutions/ (run nbgrader generate_assignment to see why)")
         rows = report.write(f"sqlite:///{course / 'grading' / 'gradebook.db'}" if needed else None)
         if needed:

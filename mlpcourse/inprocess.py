@@ -6,6 +6,7 @@ Exercise notebooks are plain Python (no magics), which is what makes this possib
 import contextlib
 import io
 import os
+import warnings
 
 
 def run_cells(notebook, replacements=None, cwd=None):
@@ -29,6 +30,7 @@ def run_cells(notebook, replacements=None, cwd=None):
             if cell.cell_type != "code":
                 continue
             source = replacements.get(cell.id, cell.source)
+            warnings.simplefilter("default")  # as a kernel does per cell: a warning shows again in a new cell
             stderr = io.StringIO()
             try:
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):

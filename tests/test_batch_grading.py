@@ -105,6 +105,8 @@ HOSTILE = {
                            None, "suspected cheating", "check_array"),
     "calls_torch": (with_answer("relu_forward", "import torch\ndef relu_forward(x):\n    return torch.relu(torch.tensor(x)).numpy()"),
                     FULL, "suspected cheating", "torch"),
+    "calls_a_reference_the_notebook_imported": (with_answer("relu_forward", "def relu_forward(x):\n    return mlp_ref.ReLU()(x)"),
+                                                FULL, "suspected cheating", "mlp_ref"),
     "calls_the_reference": (with_answer("relu_forward", "from mlp_ref.activation import ReLU\ndef relu_forward(x):\n"
                                                          "    return ReLU()(x)"), FULL, "suspected cheating", "mlp_ref"),
     "empty_notebook": (nbformat.v4.new_notebook(), 0.0, "cells missing (restored and graded)", "linear_forward"),

@@ -42,3 +42,20 @@ def test_shape_dtype_none_and_overflow_have_their_own_messages():
 def test_scalar_and_equality_checks():
     assert "expected a single number, got shape (3,)" in failure(np.ones(3), 1.0, check=check_scalar)
     assert failure(3, 4, check=check_equal, hint="count the biases") == "f (a case): expected 4, got 3\n  hint: count the biases"
+
+
+def test_call_turns_a_crash_in_the_students_code_into_a_named_failure():
+    from mlpcourse.checks import call
+
+    def linear_forward(x):
+        return x @ np.ones((2, 2))
+
+    assert call(linear_forward, np.ones((1, 2)), case="c").shape == (1, 2)
+    with pytest.raises(CheckFailed, match=r"^linear_forward \(N=3\): your function raised ValueError: matmul"):
+        call(linear_forward, np.ones((3, 5)), case="N=3")
+
+    def stub(x):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match=r"^stub \(c\): not written yet"):
+        call(stub, 1, case="c")
