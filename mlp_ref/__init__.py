@@ -6,7 +6,7 @@ mirror torch's: `mlp_ref.init` (torch.nn.init), `mlp_ref.optim` (torch.optim), `
 (torch.optim.lr_scheduler); `mlp_ref.data` and `mlp_ref.train` load data offline and run training loops;
 `mlp_ref.gradcheck` and `mlp_ref.perceptron` serve the lectures on backpropagation and the perceptron.
 """
-from . import gradcheck, init, lr_scheduler, optim, perceptron, regularization
+from . import data, gradcheck, init, lr_scheduler, optim, perceptron, regularization, train
 from ._rng import manual_seed
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, SELU, Sigmoid, Softmax,
                          Softplus, Tanh)
@@ -22,6 +22,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU", "GELU",
     "HingeEmbeddingLoss", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MLP", "MSELoss", "Module",
     "MultiMarginLoss", "NLLLoss", "PReLU", "Parameter", "ReLU", "ReLU6", "SELU", "Sequential", "Sigmoid",
-    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "gradcheck", "init", "lr_scheduler", "manual_seed",
-    "optim", "perceptron", "regularization",
+    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "data", "gradcheck", "init", "lr_scheduler", "manual_seed",
+    "optim", "perceptron", "regularization", "train",
 ]
