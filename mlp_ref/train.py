@@ -57,12 +57,13 @@ def train_step(model, loss_fn, optimizer, X_batch, y_batch):
     """One gradient-descent step on one mini-batch; returns (loss value, the model's outputs).
 
     The gradients are zeroed after the forward pass and before backward, as the parameters'
-    gradients accumulate across backward calls; backward starts from ∂L/∂L = 1 at the loss.
+    gradients accumulate across backward calls; backward starts from ∂L/∂L = 1 at the loss and
+    stops at the parameters: the gradient with respect to the data is never needed, so it is skipped.
     """
     outputs = model(X_batch)
     loss = float(loss_fn(outputs, y_batch))
     optimizer.zero_grad()
-    model.backward(loss_fn.backward())
+    model.parameter_backward(loss_fn.backward())
     optimizer.step()
     return loss, outputs
 

@@ -14,9 +14,6 @@ import pytest
 from mlpcourse import batch, grade
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# its tests share one expensive module fixture: keep them on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("batch")
 ASSIGNMENT, NOTEBOOK = "a3_backprop", "linear_relu.ipynb"
 SAMPLES = ROOT / "samples" / "submitted"
 FULL = 11.0  # the points of linear_relu.ipynb: 2 + 2 + 2 + 2 + 1 + 2

@@ -12,8 +12,6 @@ from mlp_ref import data
 
 NUM_CLASSES = 10
 
-# One pytest-xdist worker runs all of these, so the data sets are read and generated once.
-pytestmark = pytest.mark.xdist_group("mlp_ref_data")
 
 
 class NetworkUsed(RuntimeError):

@@ -9,9 +9,6 @@ import pytest
 from mlpcourse import grade, mistakes, samples
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# its tests share one expensive module fixture: keep them on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("releases")
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 BLOCK = r"### BEGIN {0}\n(.*?)### END {0}"
 

@@ -46,11 +46,6 @@ def execute(path):
     return notebook
 
 
-@pytest.mark.parametrize("path", LECTURES, ids=name)
-def test_lecture_runs_top_to_bottom(path):
-    execute(path)
-
-
 @pytest.mark.parametrize("path", SOLUTIONS, ids=name)
 def test_solution_passes_its_tests_and_writes_nothing_to_stderr(path):
     for cell in execute(path).cells:

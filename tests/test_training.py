@@ -184,14 +184,12 @@ def train_classifier(split, sizes, epochs, batch_size, lr, dropout=0.0, weight_d
     return accuracy(model, X_test.astype(dtype), y_test), seconds
 
 
-@pytest.mark.xdist_group("mlp_ref_data")  # shares the worker (and its cached data sets) with test_data.py
 def test_mlp_reaches_95_percent_on_sklearn_digits():
     test_accuracy, seconds = train_classifier(load_digits(), [64, 128, 10], epochs=30, batch_size=32, lr=0.1)
     print(f"digits: test accuracy {test_accuracy:.4f} after {seconds:.1f} s of training")
     assert test_accuracy >= 0.95
 
 
-@pytest.mark.xdist_group("mlp_ref_data")
 def test_mlp_reaches_the_papers_68_percent_on_mnist1d():
     """Greydanus & Kobak (2024) report 68 ± 2% for an MLP on MNIST-1D. With dropout and weight decay
     this one stays above that: 70.5% to 75.0% (mean 72.3%) over seeds 0-7 when it was set up."""
