@@ -23,6 +23,8 @@ def _describe(array):
 
 
 def _matches(got, candidate, rtol, atol):
+    if candidate is None:  # a mistake that cannot happen in this case
+        return False
     candidate = np.asarray(candidate)
     return candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol)
 

@@ -59,3 +59,8 @@ def test_call_turns_a_crash_in_the_students_code_into_a_named_failure():
 
     with pytest.raises(CheckFailed, match=r"^stub \(c\): not written yet"):
         call(stub, 1, case="c")
+
+
+def test_a_mistake_that_cannot_happen_in_a_case_is_given_as_none_and_skipped():
+    check_scalar(1.0, 1.0, function="f", case="c", mistakes={"impossible here": None})
+    assert "hint" not in failure(2.0, 1.0, check=check_scalar, mistakes={"impossible here": None})
