@@ -5,6 +5,8 @@ rel error) and, when the answer matches a classic mistake, what the student prob
     check_array(got, expected, function="linear_forward", case="batch of 1",
                 mistakes={"the bias gradient was not summed over the batch": wrong})
 """
+import traceback
+
 import numpy as np
 
 # Relative tolerance for float64 answers that follow a different but exact order of operations than
@@ -139,7 +141,8 @@ def call(function, *args, case, **kwargs):
         return function(*args, **kwargs)
     except CheckFailed:
         raise
-    except NotImplementedError:
-        raise CheckFailed(f"{name} ({case}): not written yet: replace `raise NotImplementedError()` with your code") from None
+    except NotImplementedError as error:
+        stub = traceback.extract_tb(error.__traceback__)[-1].name  # the function still to write, maybe one `function` calls
+        raise CheckFailed(f"{stub} ({case}): not written yet: replace `raise NotImplementedError()` with your code") from None
     except Exception as error:  # whatever the student's code raises
         raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error

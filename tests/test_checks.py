@@ -60,6 +60,12 @@ def test_call_turns_a_crash_in_the_students_code_into_a_named_failure():
     with pytest.raises(CheckFailed, match=r"^stub \(c\): not written yet"):
         call(stub, 1, case="c")
 
+    def caller(x):
+        return stub(x)
+
+    with pytest.raises(CheckFailed, match=r"^stub \(c\): not written yet"):  # names the stub, not its caller
+        call(caller, 1, case="c")
+
 
 def test_a_mistake_that_cannot_happen_in_a_case_is_given_as_none_and_skipped():
     check_scalar(1.0, 1.0, function="f", case="c", mistakes={"impossible here": None})
