@@ -99,7 +99,7 @@ def grade_notebook(item, source, release, limits, other_notebooks, on_kernel_sta
                               limits.max_output, on_kernel_start=on_kernel_start)
     result.cell_scores = {c.metadata["nbgrader"]["grade_id"]: cell_score(c) for c in grade_cells(rebuilt.notebook)}
     result.score = sum(result.cell_scores.values())
-    notes = ["suspected cheating: " + "; ".join(reasons)] if reasons else []
+    notes = ["flagged: " + "; ".join(reasons)] if reasons else []
     if rebuilt.tampered:
         notes.append("tests tampered with, restored: " + ", ".join(rebuilt.tampered))
     if rebuilt.missing or rebuilt.retyped:
