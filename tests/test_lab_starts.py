@@ -1,5 +1,7 @@
 """The README's first command, `python course.py`, leaves JupyterLab answering with the course open."""
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +27,8 @@ def test_course_py_starts_jupyterlab_on_the_course():
     port, token = free_port(), "course-test-token"
     server = subprocess.Popen([sys.executable, "course.py", "lab", "--no-browser", f"--port={port}",
                                f"--IdentityProvider.token={token}"], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # course.py runs jupyter as a child: stop the whole group
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -44,5 +47,5 @@ def test_course_py_starts_jupyterlab_on_the_course():
         names = {entry["name"] for entry in json.loads(listing)["content"]}
         assert {"lectures", "exercises", "README.md"} <= names
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
