@@ -100,3 +100,14 @@ def test_report_asks_for_a_name_when_jupyter_gives_none(monkeypatch, capsys):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     report()
     assert capsys.readouterr().out.strip() == "Name the notebook to grade: report('linear_relu.ipynb')"
+
+
+def test_the_catalogue_of_graded_work_is_up_to_date_and_names_what_each_test_grades():
+    from mlpcourse import catalogue
+
+    assert (ROOT / "solutions" / "CATALOGUE.md").read_text(encoding="utf-8") == catalogue.render(), \
+        "solutions/CATALOGUE.md is stale: run python -m mlpcourse.catalogue"
+    for folder in (ROOT / "solutions").iterdir():
+        if folder.is_dir():
+            assert all(functions for *_, functions in catalogue.rows(folder)), f"a test cell of {folder.name} tests no answer"
+            assert {f"{folder.name}/{p.name}" for p in folder.glob("*.ipynb")} <= set(catalogue.SYLLABUS)
