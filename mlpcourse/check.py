@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from . import batch, intake
-from .grade import ROOT, GradingError
+from .grade import ROOT, GradingError, course_assignments
 
 STUDENT = "you"
 
@@ -51,8 +51,8 @@ def locate(notebook_path):
 def check(notebook_path):
     """Grade one notebook as the batch grader does; return [(test cell id, points earned, points possible, failure)]."""
     assignment, path = locate(notebook_path)
-    sources = {(folder.name, nb.name): nbformat.read(nb, as_version=4)
-               for folder in (ROOT / "solutions").iterdir() if folder.is_dir() for nb in folder.glob("*.ipynb")}
+    sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4)
+               for a, notebooks in course_assignments().items() for n in notebooks}
     release = nbformat.read(ROOT / "exercises" / assignment / path.name, as_version=4)
     item = intake.Item(STUDENT, assignment, path.name, path)
     result, graded = batch.grade_notebook(item, sources[(assignment, path.name)], release, batch.Limits(),

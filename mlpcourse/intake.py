@@ -31,13 +31,18 @@ def unpack(archive, into):
             zipped.extractall(into)
     except zipfile.BadZipFile:
         raise IntakeError(f"{archive} is not a zip archive") from None
-    entries = [p for p in into.iterdir() if not p.name.startswith(("__MACOSX", "."))]
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() and not list(entries[0].glob("*.ipynb")) and \
-        any(p.is_dir() for p in entries[0].iterdir()) and not _is_layout(into) else into
+    return submissions_root(into)
 
 
-def _is_layout(folder):
-    return any(p.is_dir() and any(q.is_dir() for q in p.iterdir()) for p in folder.iterdir() if p.is_dir())
+def submissions_root(folder):
+    """Step down through lone wrapper folders (an archive of `submitted/` or `export/`) to the folder that
+    holds loose notebooks or <student>/<assignment>/<notebook>.ipynb."""
+    while not list(folder.glob("*.ipynb")) and not list(folder.glob("*/*/*.ipynb")):
+        entries = [p for p in folder.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+        if len(entries) != 1 or not entries[0].is_dir():
+            break
+        folder = entries[0]
+    return folder
 
 
 def collect(folder, assignments):

@@ -249,3 +249,16 @@ def test_shards_split_a_class_so_that_every_student_is_graded_exactly_once():
         assert all(len(o) == 1 for o in owners)
         if n > 1:
             assert len({o[0] for o in owners}) == n  # no shard is left empty by the hash
+
+
+def test_an_archive_wrapped_in_one_folder_is_read_from_inside_it(tmp_path):
+    from mlpcourse import intake
+
+    layout, loose = tmp_path / "layout", tmp_path / "loose"
+    (layout / "submitted" / "alice" / ASSIGNMENT).mkdir(parents=True)
+    (layout / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (loose / "export").mkdir(parents=True)
+    (loose / "export" / f"bob_{NOTEBOOK}").write_text("{}")
+    assert intake.submissions_root(layout) == layout / "submitted"
+    assert intake.submissions_root(loose) == loose / "export"
+    assert intake.submissions_root(layout / "submitted") == layout / "submitted"  # one student: not stepped into
