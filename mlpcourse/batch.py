@@ -42,6 +42,7 @@ class Result:
     status: str = "graded"
     detail: str = ""
     cell_scores: dict = None        # {grade id: points earned}
+    tests: list = None              # [{"id", "points", "earned", "message"}]: each graded test, its failure message or None
 
 
 def grade_cells(notebook):
@@ -55,6 +56,19 @@ def cell_score(cell):
         return 0.0
     failed = any(o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.outputs)
     return 0.0 if failed else float(cell.metadata["nbgrader"]["points"])
+
+
+def failure_message(cell):
+    """Why a graded cell earned nothing, or None when it passed (nbgrader: an error or any stderr fails it).
+    The error comes first: it carries the test's message and hint."""
+    outputs = cell.get("outputs", [])
+    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
+    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr").strip()
+    if stderr:
+        errors.append("the cell wrote to stderr, which costs a graded cell its points:\n" + stderr)
+    if cell.get("execution_count") is None:
+        errors.append("the test never ran (the notebook stopped before it)")
+    return "\n".join(errors) or None
 
 
 def feedback_notebook(graded, release):
@@ -101,6 +115,8 @@ def grade_notebook(item, source, release, limits, other_notebooks, on_kernel_sta
                               limits.max_output, on_kernel_start=on_kernel_start)
     result.cell_scores = {c.metadata["nbgrader"]["grade_id"]: cell_score(c) for c in grade_cells(rebuilt.notebook)}
     result.score = sum(result.cell_scores.values())
+    result.tests = [{"id": c.metadata["nbgrader"]["grade_id"], "points": float(c.metadata["nbgrader"]["points"]),
+                     "earned": cell_score(c), "message": failure_message(c)} for c in grade_cells(rebuilt.notebook)]
     notes = ["flagged: " + "; ".join(reasons)] if reasons else []
     if rebuilt.tampered:
         notes.append("tests tampered with, restored: " + ", ".join(rebuilt.tampered))

@@ -20,17 +20,6 @@ from .grade import ROOT, GradingError, course_assignments
 STUDENT = "you"
 
 
-def failure_message(cell):
-    """Why a graded cell earned nothing, or None when it passed (nbgrader: an error or any stderr fails it).
-    The error comes first: it carries the test's message and hint."""
-    outputs = cell.get("outputs", [])
-    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
-    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr").strip()
-    if stderr:
-        errors.append("the cell wrote to stderr, which costs a graded cell its points:\n" + stderr)
-    return "\n".join(errors) or None
-
-
 def locate(notebook_path):
     """(assignment, notebook name) of a notebook under exercises/<assignment>/ (or any folder named like one)."""
     path = notebook_path.resolve()
@@ -62,7 +51,7 @@ def check(notebook_path):
     if result.status != "graded":
         print(f"note: {result.status}: {result.detail}")
     return [(cell.metadata["nbgrader"]["grade_id"], result.cell_scores[cell.metadata["nbgrader"]["grade_id"]],
-             cell.metadata["nbgrader"]["points"], failure_message(cell)) for cell in batch.grade_cells(graded)]
+             cell.metadata["nbgrader"]["points"], batch.failure_message(cell)) for cell in batch.grade_cells(graded)]
 
 
 def print_results(results):

@@ -18,6 +18,7 @@ shown, their code not). Grading runs in a scratch copy of the course: your own f
 import argparse
 import csv
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
@@ -151,6 +153,8 @@ class Report:
             writer.writeheader()
             writer.writerows(vars(r) for r in rows)
         (self.out / "summary.txt").write_text(format_table(rows) + "\n")
+        # every notebook's record with each graded test's points and failure message, for the class report
+        (self.out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
         return rows
 
 
