@@ -4,6 +4,7 @@
     python course.py            set up on first use, then open JupyterLab on the course
     python course.py test       set up on first use, then run the test suite
     python course.py check NB   grade your exercise notebook NB with the hidden tests
+    python course.py site       build the course's website in site/_build/html (see `python course.py site --help`)
     python course.py grade ...  grade a folder of submissions (see `python course.py grade --help`)
     python course.py setup      only set up (create .venv and install the pinned requirements)
 
@@ -71,6 +72,7 @@ def main(argv):
         "test": lambda: run([PYTHON, "-m", "pytest", *rest]),
         "grade": lambda: run([PYTHON, "-m", "mlpcourse.grade", *rest]),
         "check": lambda: run([PYTHON, "-m", "mlpcourse.check", *rest]),
+        "site": lambda: run([PYTHON, ROOT / "site" / "build.py", *rest]),
         "setup": lambda: 0,
     }
     if command not in commands:

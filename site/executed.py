@@ -1,0 +1,104 @@
+"""The lectures run once, then kept: each executed notebook is cached under a key made of everything
+its outputs depend on (the notebook itself, the course code it imports, the pinned versions), so a
+rebuild of the site after a text edit elsewhere runs no notebook at all."""
+import ast
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_PACKAGES = ("mlp_ref", "mlpcourse")
+
+
+def local_imports(source, package=None):
+    """Files of the course's own packages (mlp_ref, mlpcourse) that Python source imports directly."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package of the importing file
+                base = ".".join(filter(None, [package, base]))
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] not in LOCAL_PACKAGES:
+                continue
+            for depth in range(1, len(parts) + 1):  # a.b.c imports a/__init__.py, a/b.py or a/b/__init__.py, ...
+                stem = ROOT.joinpath(*parts[:depth])
+                found |= {path for path in (stem.with_suffix(".py"), stem / "__init__.py") if path.is_file()}
+    return found
+
+
+def imported_files(notebook):
+    """Every file of the course's packages that the notebook's code imports, directly or through others."""
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    todo, seen = local_imports(code), set()
+    while todo:
+        path = todo.pop()
+        seen.add(path)
+        package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1]) if path.name != "__init__.py" \
+            else ".".join(path.parent.relative_to(ROOT).parts)
+        todo |= local_imports(path.read_text(encoding="utf-8"), package) - seen
+    return sorted(seen)
+
+
+def cache_key(path):
+    """A digest of the notebook, the course's code it imports (transitively) and requirements.txt: a cached
+    run is reused as long as none of them changed."""
+    digest = hashlib.sha256(path.read_bytes())
+    for source in imported_files(nbformat.read(path, as_version=4)):
+        digest.update(source.relative_to(ROOT).as_posix().encode() + b"\0" + source.read_bytes())
+    digest.update((ROOT / "requirements.txt").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def execute(path, target):
+    """Run one notebook top to bottom in its own folder, figures inline, widget state kept; write it to target.
+    Returns None, or the error's first line when a cell failed (then nothing is written)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend, so that figures become outputs
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")  # two notebooks run at once on a shared machine
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        return lines[-1] if lines else "a cell failed"
+    partial = target.with_suffix(".partial")
+    nbformat.write(notebook, partial)
+    partial.replace(target)
+    return None
+
+
+def executed_notebooks(paths, cache, jobs=2, log=print):
+    """{source path: executed copy} for every notebook, running only those whose cache entry is missing.
+    Raises RuntimeError naming every notebook that failed."""
+    cache.mkdir(parents=True, exist_ok=True)
+    targets = {path: cache / f"{path.stem}-{cache_key(path)}.ipynb" for path in paths}
+    missing = [path for path, target in targets.items() if not target.exists()]
+    if missing:
+        log(f"running {len(missing)} of {len(paths)} lectures (the others are cached): "
+            + ", ".join(path.stem for path in missing))
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(missing)))) as pool:
+            errors = dict(zip(missing, pool.map(execute, missing, [targets[p] for p in missing])))
+        failed = {path: error for path, error in errors.items() if error}
+        if failed:
+            raise RuntimeError("; ".join(f"{path.relative_to(ROOT)} failed: {error}" for path, error in failed.items()))
+    for path, target in targets.items():  # drop older cached runs of the same notebooks
+        for stale in cache.glob(f"{path.stem}-*.ipynb"):
+            if stale != target:
+                stale.unlink()
+    return targets
