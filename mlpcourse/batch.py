@@ -6,19 +6,19 @@ cheating.py flags suspicious code, execute.py runs it within limits; this module
 scores the results, writes the gradebook and the report.
 """
 import copy
-import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import nbformat
 from nbconvert import HTMLExporter
 
-from . import cheating, execute, restore
-from .notebooks import write_notebook
+from . import cheating, restore, sealed
+from .statuses import (CELLS_MISSING, CHANNEL_BROKEN, FLAGGED, GRADED, GRADER_ERROR, MALFORMED,
+                       TAMPERED, TIMED_OUT, WRONG_ASSIGNMENT)
 
 
 @dataclass
@@ -39,36 +39,15 @@ class Result:
     notebook: str
     score: float = 0.0
     max_score: float = 0.0
-    status: str = "graded"
+    status: str = GRADED
     detail: str = ""
     cell_scores: dict = None        # {grade id: points earned}
     tests: list = None              # [{"id", "points", "earned", "message"}]: each graded test, its failure message or None
+    flags: list = field(default_factory=list)  # what looked like cheating, for a person to look at
 
 
 def grade_cells(notebook):
     return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
-
-
-def cell_score(cell):
-    """nbgrader's rule for a graded code cell: no points if it raised or wrote to stderr; and none if it
-    never ran (the notebook timed out or its kernel died before reaching it)."""
-    if cell.get("execution_count") is None:
-        return 0.0
-    failed = any(o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.outputs)
-    return 0.0 if failed else float(cell.metadata["nbgrader"]["points"])
-
-
-def failure_message(cell):
-    """Why a graded cell earned nothing, or None when it passed (nbgrader: an error or any stderr fails it).
-    The error comes first: it carries the test's message and hint."""
-    outputs = cell.get("outputs", [])
-    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
-    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr").strip()
-    if stderr:
-        errors.append("the cell wrote to stderr, which costs a graded cell its points:\n" + stderr)
-    if cell.get("execution_count") is None:
-        errors.append("the test never ran (the notebook stopped before it)")
-    return "\n".join(errors) or None
 
 
 def feedback_notebook(graded, release):
@@ -84,8 +63,8 @@ def feedback_notebook(graded, release):
     return shown
 
 
-def grade_notebook(item, source, release, limits, other_notebooks, on_kernel_start=None):
-    """Everything for one submitted notebook: read, restore, flag, execute, score.
+def grade_notebook(item, source, release, limits, other_notebooks, sandboxed=True):
+    """Everything for one submitted notebook: read, restore, flag, run sealed, score.
 
     Returns (Result, the graded notebook), the notebook None when it could not be run (malformed, another
     assignment's). other_notebooks: {"<assignment>/<notebook>": grade ids} of every notebook of the course.
@@ -95,76 +74,68 @@ def grade_notebook(item, source, release, limits, other_notebooks, on_kernel_sta
     try:
         submitted = nbformat.read(item.path, as_version=4)
     except Exception as error:  # not JSON, not a notebook, wrong encoding, ...
-        result.status, result.detail = "malformed notebook", f"{type(error).__name__}: {str(error)[:200]}"
+        result.status, result.detail = MALFORMED, f"{type(error).__name__}: {str(error)[:200]}"
         return result, None
     theirs = {restore.grade_id(c) for c in submitted.cells if restore.grade_id(c)}
     matches = {name: len(theirs & ids) for name, ids in other_notebooks.items()}
     best = max(matches, key=matches.get)
     if matches[best] > matches[f"{item.assignment}/{item.notebook}"]:
-        result.status, result.detail = "wrong assignment", f"this notebook is {best}, not {item.assignment}/{item.notebook}"
+        result.status, result.detail = WRONG_ASSIGNMENT, f"this notebook is {best}, not {item.assignment}/{item.notebook}"
         return result, None
     rebuilt = restore.restore(submitted, source, release)
     # the student's code: their answers, and cells of their own (an ungraded cell of the release left as it was
-    # is the course's code, which may well use the reference)
+    # is the course's code, which may well use the reference: it is not run)
     released = {cell.source for cell in release.cells}
     code = [cell for cell in rebuilt.notebook.cells if cell.cell_type == "code"]
     theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (restore.is_answer(cell) or cell.source not in released)]
     reference = cheating.reference_names(cell.source for cell in code if cell not in theirs)
-    reasons = sorted({reason for cell in theirs for reason in cheating.suspicious(cell.source, reference)})
-    outcome = execute.execute(rebuilt.notebook, item.path.parent, limits.cell_timeout, limits.total_timeout,
-                              limits.max_output, on_kernel_start=on_kernel_start)
-    result.cell_scores = {c.metadata["nbgrader"]["grade_id"]: cell_score(c) for c in grade_cells(rebuilt.notebook)}
+    result.flags = sorted({reason for cell in theirs for reason in cheating.suspicious(cell.source, reference)})
+    outcome = sealed.run_sealed(rebuilt.notebook, {cell.id for cell in theirs}, limits, sandboxed)
+    result.cell_scores, result.tests = {}, []
+    for cell in grade_cells(rebuilt.notebook):
+        grade_id, points = cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"]["points"])
+        failure = outcome.verdicts.get(grade_id, "not run")
+        result.cell_scores[grade_id] = 0.0 if failure else points
+        result.tests.append({"id": grade_id, "points": points, "earned": result.cell_scores[grade_id], "message": failure})
     result.score = sum(result.cell_scores.values())
-    result.tests = [{"id": c.metadata["nbgrader"]["grade_id"], "points": float(c.metadata["nbgrader"]["points"]),
-                     "earned": cell_score(c), "message": failure_message(c)} for c in grade_cells(rebuilt.notebook)]
-    notes = ["flagged: " + "; ".join(reasons)] if reasons else []
+    if outcome.status == CHANNEL_BROKEN:
+        result.flags.append("broke the grading channel")
+    notes = ["flagged: " + "; ".join(result.flags)] if result.flags else []
     if rebuilt.tampered:
         notes.append("tests tampered with, restored: " + ", ".join(rebuilt.tampered))
     if rebuilt.missing or rebuilt.retyped:
         notes.append("cells missing or retyped, restored: " + ", ".join(rebuilt.missing + rebuilt.retyped))
     if rebuilt.duplicated:
         notes.append("duplicated cells dropped: " + ", ".join(rebuilt.duplicated))
-    if outcome.status != "ok":
+    if not sandboxed:
+        notes.append("graded WITHOUT a sandbox")
+    if outcome.status != GRADED:
         result.status, notes = outcome.status, [outcome.detail, *notes]
-    elif reasons:
-        result.status = "suspected cheating"
+    elif result.flags:
+        result.status = FLAGGED
     elif rebuilt.tampered:
-        result.status = "tests tampered with (restored and graded)"
+        result.status = TAMPERED
     elif rebuilt.missing or rebuilt.retyped:
-        result.status = "cells missing (restored and graded)"
+        result.status = CELLS_MISSING
     result.detail = "; ".join(notes)
     return result, rebuilt.notebook
 
 
-def _write(job_dir, result):
-    (job_dir / "result.json").write_text(json.dumps(asdict(result)))
-
-
-def _worker(item, source, release, limits, job_dir, other_notebooks):
-    """One worker process: grade one notebook, leave result.json, graded.ipynb and feedback.html in job_dir."""
+def _worker(item, source, release, limits, other_notebooks, sandboxed, connection):
+    """One worker process: grade one notebook and send (result, graded notebook, feedback HTML) back through
+    `connection`, a pipe of this worker's own that no student's kernel can reach."""
     os.setsid()  # its own process group, so that a watchdog can stop it and whatever it started
     try:
-        execute.limit_memory(limits.memory)
-        result, graded = grade_notebook(item, source, release, limits, other_notebooks,
-                                        on_kernel_start=lambda pid: (job_dir / "kernel.pid").write_text(str(pid)))
+        result, graded = grade_notebook(item, source, release, limits, other_notebooks, sandboxed)
+        notebook_json = html = None
         if graded is not None:
-            write_notebook(graded, job_dir / "graded.ipynb")
+            notebook_json = nbformat.writes(graded)
             html, _ = EXPORTER.from_notebook_node(feedback_notebook(graded, release))
-            (job_dir / "feedback.html").write_text(html, encoding="utf-8")
-        _write(job_dir, result)
+        connection.send((asdict(result), notebook_json, html))
     except Exception as error:  # a bug of ours or a broken environment: say so in the report, go on
-        _write(job_dir, Result(item.student, item.assignment, item.notebook, status="grader error",
-                               detail=f"{type(error).__name__}: {error}"))
-
-
-def _kill(job_dir, process):
-    """Stop a worker that overran, with its kernel (in a process group of its own)."""
-    pid_file = job_dir / "kernel.pid"
-    for group in ([int(pid_file.read_text())] if pid_file.exists() else []) + [process.pid]:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass  # already gone
+        connection.send((asdict(Result(item.student, item.assignment, item.notebook, status=GRADER_ERROR,
+                                       detail=f"{type(error).__name__}: {error}")), None, None))
+    connection.close()
 
 
 EXPORTER = HTMLExporter()
@@ -175,35 +146,47 @@ def grade_ids_by_notebook(sources):
     return {f"{a}/{n}": {restore.grade_id(c) for c in nb.cells if restore.grade_id(c)} for (a, n), nb in sources.items()}
 
 
-def run_all(items, sources, releases, limits, work_dir, on_result):
-    """Grade `items` in parallel worker processes; call on_result(item, Result, job_dir) as each one ends."""
+def run_all(items, sources, releases, limits, on_result, sandboxed=True):
+    """Grade `items` in parallel worker processes; call on_result(item, Result, graded notebook JSON, feedback
+    HTML) as each one ends (the last two None when there are none)."""
     EXPORTER.from_notebook_node(nbformat.v4.new_notebook())  # load its templates once; the workers inherit them
     context = multiprocessing.get_context("fork")
     other_notebooks = grade_ids_by_notebook(sources)
-    queue = list(enumerate(items))
+    queue = list(items)
     running = {}
     watchdog = limits.total_timeout + 60
     while queue or running:
         while queue and len(running) < limits.workers:
-            index, item = queue.pop(0)
-            job_dir = work_dir / f"job-{index:05d}"
-            job_dir.mkdir(parents=True)
+            item = queue.pop(0)
             key = (item.assignment, item.notebook)
-            process = context.Process(target=_worker, args=(item, sources[key], releases[key], limits, job_dir, other_notebooks))
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=(item, sources[key], releases[key], limits,
+                                                            other_notebooks, sandboxed, sending))
             process.start()
-            running[process] = (item, job_dir, time.monotonic())
-        time.sleep(0.05)
-        for process, (item, job_dir, started) in list(running.items()):
-            if process.is_alive() and time.monotonic() - started < watchdog:
+            sending.close()
+            running[process] = (item, receiving, time.monotonic())
+        ready = multiprocessing.connection.wait([receiving for _, receiving, _ in running.values()], timeout=0.5)
+        for process, (item, receiving, started) in list(running.items()):
+            answer = None
+            if receiving in ready:
+                try:
+                    answer = receiving.recv()
+                except (EOFError, OSError):
+                    answer = None  # the worker died without answering
+            elif process.is_alive() and time.monotonic() - started < watchdog:
                 continue
-            result_file = job_dir / "result.json"
-            if process.is_alive() or not result_file.exists():
-                _kill(job_dir, process)  # overran, or died and may have left its kernel behind
+            if answer is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)  # overran or died: stop it and whatever it started
+                except OSError:
+                    pass
             process.join()
+            receiving.close()
             del running[process]
-            if result_file.exists():
-                result = Result(**json.loads(result_file.read_text()))
+            if answer is None:
+                result = Result(item.student, item.assignment, item.notebook, status=TIMED_OUT,
+                                detail=f"the grading worker was stopped after {watchdog} s, or died")
+                on_result(item, result, None, None)
             else:
-                result = Result(item.student, item.assignment, item.notebook, status="timed out",
-                                detail=f"the grading worker was stopped after {watchdog} s")
-            on_result(item, result, job_dir)
+                fields, notebook_json, html = answer
+                on_result(item, Result(**fields), notebook_json, html)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, intake
+from . import batch, intake, sandbox
 from .grade import ROOT, GradingError, course_assignments
+from .statuses import GRADED
 
 STUDENT = "you"
 
@@ -45,13 +46,12 @@ def check(notebook_path):
     release = nbformat.read(ROOT / "exercises" / assignment / path.name, as_version=4)
     item = intake.Item(STUDENT, assignment, path.name, path)
     result, graded = batch.grade_notebook(item, sources[(assignment, path.name)], release, batch.Limits(),
-                                          batch.grade_ids_by_notebook(sources))
+                                          batch.grade_ids_by_notebook(sources), sandboxed=sandbox.bubblewrap() is not None)
     if graded is None:
         raise GradingError(f"{notebook_path}: {result.status}: {result.detail}")
-    if result.status != "graded":
+    if result.status != GRADED:
         print(f"note: {result.status}: {result.detail}")
-    return [(cell.metadata["nbgrader"]["grade_id"], result.cell_scores[cell.metadata["nbgrader"]["grade_id"]],
-             cell.metadata["nbgrader"]["points"], batch.failure_message(cell)) for cell in batch.grade_cells(graded)]
+    return [(test["id"], test["earned"], test["points"], test["message"]) for test in result.tests]
 
 
 def print_results(results):

@@ -5,6 +5,7 @@ rel error) and, when the answer matches a classic mistake, what the student prob
     check_array(got, expected, function="linear_forward", case="batch of 1",
                 mistakes={"the bias gradient was not summed over the batch": wrong})
 """
+import contextlib
 import traceback
 
 import numpy as np
@@ -14,6 +15,11 @@ import numpy as np
 # batches and is still a million times smaller than any mistake the hints describe.
 RTOL = 1e-8
 ATOL = 1e-10
+
+
+# In a notebook graded sealed (mlpcourse.sealed) the grader's namespace holds, under this name, the student's
+# kernel's global names: replaced_in_student_code changes them there.
+STUDENT_KERNEL = "__student_kernel__"
 
 
 class CheckFailed(AssertionError):
@@ -142,7 +148,35 @@ def call(function, *args, case, **kwargs):
     except CheckFailed:
         raise
     except NotImplementedError as error:
-        stub = traceback.extract_tb(error.__traceback__)[-1].name  # the function still to write, maybe one `function` calls
+        # the function still to write, maybe one that `function` calls (from the kernel's frames when graded sealed)
+        frames = getattr(error, "remote_frames", None)
+        stub = frames[-1][2] if frames else traceback.extract_tb(error.__traceback__)[-1].name
         raise CheckFailed(f"{stub} ({case}): not written yet: replace `raise NotImplementedError()` with your code") from None
     except Exception as error:  # whatever the student's code raises
         raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error
+
+
+@contextlib.contextmanager
+def replaced_in_student_code(namespace, **replacements):
+    """While the block runs, the student's code sees `replacements` under these global names: a test of one
+    function runs it with the reference's versions of the student's others, so that a mistake costs only its
+    own test. `namespace` is the notebook's globals(); graded sealed, the names change in the student's kernel."""
+    kernel = namespace.get(STUDENT_KERNEL)
+    if kernel is not None:
+        previous, absent = kernel.replace(replacements)
+        try:
+            yield
+        finally:
+            kernel.replace(previous, absent)
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value

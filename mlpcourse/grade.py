@@ -31,11 +31,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, intake
+from . import batch, intake, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "submitted"
-FIELDS = ["student", "assignment", "notebook", "score", "max_score", "status", "detail"]
+FIELDS = ["student", "assignment", "notebook", "score", "max_score", "status", "flagged", "detail"]
 
 SCRATCH_CONFIG = """\
 c = get_config()
@@ -112,15 +112,14 @@ class Report:
         self.out, self.total, self.progress = out, total, progress
         self.results = []
 
-    def add(self, item, result, job_dir=None):
+    def add(self, item, result, notebook_json=None, feedback_html=None):
         self.results.append(result)
-        if job_dir is not None:
-            for name, folder in (("graded.ipynb", "autograded"), ("feedback.html", "feedback")):
-                if (job_dir / name).exists():
-                    target = self.out / folder / result.student / result.assignment / (
-                        result.notebook if name.endswith(".ipynb") else Path(result.notebook).stem + ".html")
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(job_dir / name, target)
+        for text, folder, name in ((notebook_json, "autograded", result.notebook),
+                                   (feedback_html, "feedback", Path(result.notebook).stem + ".html")):
+            if text is not None:
+                target = self.out / folder / result.student / result.assignment / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
         self.progress(f"[{len(self.results)}/{self.total}] {result.student} {result.assignment}/{result.notebook}: "
                       f"{result.score:g}/{result.max_score:g} {result.status}")
 
@@ -141,6 +140,11 @@ class Report:
                 notebook = Path(result.notebook).stem
                 for grade_id, score in result.cell_scores.items():
                     gradebook.find_grade(grade_id, notebook, result.assignment, result.student).auto_score = score
+                # formgrader shows a flag on the notebook; the reasons go in the comment on its first answer
+                submitted = gradebook.find_submission_notebook(notebook, result.assignment, result.student)
+                submitted.flagged = bool(result.flags)
+                if result.flags and submitted.comments:
+                    submitted.comments[0].manual_comment = "Flagged by the grader: " + "; ".join(result.flags)
                 gradebook.db.commit()
 
     def write(self, gradebook_url):
@@ -151,7 +155,7 @@ class Report:
         with open(self.out / "scores.csv", "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=FIELDS, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(vars(r) for r in rows)
+            writer.writerows({**vars(r), "flagged": "; ".join(r.flags)} for r in rows)
         (self.out / "summary.txt").write_text(format_table(rows) + "\n")
         # every notebook's record with each graded test's points and failure message, for the class report
         (self.out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
@@ -174,7 +178,7 @@ def in_shard(student, shard):
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k
 
 
-def grade(submissions, out, limits=None, progress=print, shard=(0, 1)):
+def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed=True):
     """Grade everything under `submissions` (folder or zip); write the report to `out`; return the rows."""
     limits = limits or batch.Limits()
     assignments = course_assignments()
@@ -206,7 +210,7 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1)):
                                               item.status, item.detail, scores))
             else:
                 runnable.append(item)
-        batch.run_all(runnable, sources, releases, limits, scratch / "jobs", report.add)
+        batch.run_all(runnable, sources, releases, limits, report.add, sandboxed)
         recorder.join()
         if not recorded:
             raise GradingError("nbgrader could not generate the assignments from solutions/ (run nbgrader generate_assignment to see why)")
@@ -228,7 +232,12 @@ def main(argv=None):
     parser.add_argument("--memory-mb", type=int, default=defaults.memory // 2**20, help="memory a kernel may use (default 4096)")
     parser.add_argument("--max-output", type=int, default=defaults.max_output, help="characters a notebook may print (default 100000)")
     parser.add_argument("--shard", default="1/1", help="K/N: grade only the K-th of N shards of the students (default 1/1)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade without the bubblewrap sandbox where it is missing (every report then says so)")
     args = parser.parse_args(argv)
+    if not args.unsandboxed and not sandbox.bubblewrap():
+        sys.exit("course.py grade: the grading sandbox needs bubblewrap (`bwrap`), which is not installed: install it "
+                 "(Debian/Ubuntu: apt-get install bubblewrap; see the README), or pass --unsandboxed to grade without it")
     try:
         k, n = (int(part) for part in args.shard.split("/"))
         if not 1 <= k <= n:
@@ -241,7 +250,7 @@ def main(argv=None):
     try:
         if out.exists():
             raise GradingError(f"{out} exists already; name a new folder with --out (nothing was overwritten)")
-        rows = grade(args.submissions.resolve(), out.resolve(), limits, shard=(k - 1, n))
+        rows = grade(args.submissions.resolve(), out.resolve(), limits, shard=(k - 1, n), sandboxed=not args.unsandboxed)
     except (GradingError, intake.IntakeError) as error:
         sys.exit(f"course.py grade: {error}")
     print("\n" + format_table(rows))

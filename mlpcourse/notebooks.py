@@ -15,6 +15,8 @@ The text format, one cell per `# %%` header:
 `id` is the cell id (and nbgrader's grade_id); without one, the cell gets `<file stem>-<index>`.
 `nbgrader` marks the cell for nbgrader: `solution` (an autograded answer), `tests` (graded tests,
 with `points`), `readonly` (locked), `manual` (a manually graded answer, with `points`).
+`student_setup=yes` marks a read-only cell whose imports and helpers the answers use: when the notebook is
+graded sealed (mlpcourse.sealed) it runs in the student's kernel too, where the reference is not available.
 
     python -m mlpcourse.notebooks to-ipynb SOURCE.py NOTEBOOK.ipynb
     python -m mlpcourse.notebooks to-py NOTEBOOK.ipynb SOURCE.py
@@ -82,6 +84,8 @@ def text_to_notebook(text, stem):
         kind, points = attrs.pop("nbgrader", None), attrs.pop("points", None)
         if kind:
             new.metadata["nbgrader"] = _nbgrader_metadata(kind, cell_id, points)
+        if attrs.pop("student_setup", None) == "yes":
+            new.metadata["mlpcourse"] = {"student_setup": True}
         if attrs:
             raise ValueError(f"cell {cell_id}: unknown attributes {sorted(attrs)}")
         notebook.cells.append(new)
@@ -99,6 +103,8 @@ def notebook_to_text(notebook):
         if meta:
             kind = next(k for k, v in KINDS.items() if all(meta.get(f) == v[f] for f in v))
             header += f" nbgrader={kind}" + (f" points={meta['points']:g}" if meta.get("grade") else "")
+        if cell.metadata.get("mlpcourse", {}).get("student_setup"):
+            header += " student_setup=yes"
         if cell.cell_type == "markdown":
             body = "\n".join(("# " + line) if line else "#" for line in cell.source.splitlines())
         else:
