@@ -30,13 +30,15 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import lms_export, mistakes
 
-FLAGGED = "flagged (any status)"  # the statuses section's row for every record with flags
+FLAGGED = "flagged too (with a status above)"  # the statuses section's row for flags on a record of another status
+CHEATING = "suspected cheating"  # the grading's status of a flagged notebook graded normally
+NOT_WRITTEN = "not written yet"  # a test reached a stub: the student did not attempt the function
 
 
 # ---------------------------------------------------------------------------------------------- the analysis
@@ -121,6 +123,8 @@ def failure_kind(message):
     if first.startswith("the test never ran"):
         return "", "never ran (the notebook stopped before it)"
     exception, _, text = first.partition(": ")
+    if exception == "NotImplementedError":
+        return "", NOT_WRITTEN
     if exception != "CheckFailed":
         return "", exception or first
     where, rest = split_header(text)
@@ -135,8 +139,8 @@ def failure_kind(message):
         kind = "wrong values"
     elif rest.startswith("your function raised"):
         kind = "raised " + rest[len("your function raised "):].split(":")[0]
-    elif "not written yet" in rest:
-        kind = "not written yet"
+    elif NOT_WRITTEN in rest:
+        kind = NOT_WRITTEN
     else:  # another of the checks' messages: its words, numbers left out so that answers group together
         kind = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "#", rest)[:100]
     if "builds on your other functions" in message:
@@ -207,7 +211,7 @@ def analyse(records):
         where = f"{assignment}/{notebook}" if notebook else assignment
         if record.get("status", "graded") != "graded":
             statuses[record["status"]].append((student, where, record.get("detail") or ""))
-        if record.get("flags"):  # code that looked like cheating, whatever the status
+        if record.get("flags") and record.get("status") != CHEATING:  # flagged, and e.g. timed out too
             statuses[FLAGGED].append((student, where, "; ".join(record["flags"])))
         for test in record.get("tests") or []:
             key = (assignment, notebook, test.get("id", "?"))
@@ -235,7 +239,7 @@ def analyse(records):
     assignments, fractions = semester(records)
     return Analysis(records, sorted({r.get("student", "?") for r in records}), ordered_tests,
                     [g for g in by_size if g.catalogued], [g for g in by_size if not g.catalogued],
-                    dict(sorted(statuses.items())), assignments, fractions, predictors(ordered_tests, assignments, fractions))
+                    dict(sorted(statuses.items(), key=lambda item: (item[0] == FLAGGED, item[0]))), assignments, fractions, predictors(ordered_tests, assignments, fractions))
 
 
 # --------------------------------------------------------------------------------------- anonymous students
@@ -361,7 +365,7 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap; }
-code, pre { background: #f6f6f6; } pre { padding: 0.5em; white-space: pre-wrap; font-size: 0.85em; }
+code, pre { background: #f6f6f6; } td code { white-space: pre-wrap; } pre { padding: 0.5em; white-space: pre-wrap; font-size: 0.85em; }
 img { max-width: 100%; } .bar { width: 160px; height: 0.8em; background: #eee; }
 .bar span { display: block; height: 100%; } .headline li { margin: 0.3em 0; } details summary { cursor: pointer; color: #335; }
 """
@@ -391,21 +395,22 @@ def table(header, rows):
 
 
 def headline(analysis):
-    """The five most widespread catalogued mistakes and the two largest uncatalogued groups, as shares of the
-    students whose notebook ran the test."""
+    """The five catalogued mistakes and the two uncatalogued groups that the most students made, each with its
+    share of the students whose notebook ran the test."""
     attempts = {(t.assignment, t.notebook, t.test): t.attempts for t in analysis.tests}
 
+    def size(group):
+        return len(group.students), len(group.students) / attempts[(group.assignment, group.notebook, group.test)]
+
     def share(group):
-        return len(group.students) / attempts[(group.assignment, group.notebook, group.test)]
+        whole = attempts[(group.assignment, group.notebook, group.test)]
+        return (f"<b>{len(group.students) / whole:.0%}</b> ({len(group.students)} of the {whole} who handed in "
+                f"{e(group.notebook)})")
 
-    def where(group):
-        return f"<span class=meta>({e(group.notebook)}, <code>{e(group.test)}</code>)</span>"
-
-    items = [f"<li><b>{share(g):.0%}</b> of the class ({len(g.students)} of {attempts[(g.assignment, g.notebook, g.test)]}): "
-             f"{e(g.hint or g.label)} {where(g)}</li>" for g in sorted(analysis.mistakes, key=share, reverse=True)[:5]]
-    items += [f"<li><b>{share(g):.0%}</b> ({len(g.students)} of {attempts[(g.assignment, g.notebook, g.test)]}) failed "
-              f"the same way, which no catalogued mistake explains: {e(g.label)} {where(g)}</li>"
-              for g in sorted(analysis.unmatched, key=share, reverse=True)[:2] if len(g.students) >= 2]
+    items = [f"<li>{share(g)}: {e(g.hint or g.label)} <span class=meta>(<code>{e(g.test)}</code>)</span></li>"
+             for g in sorted(analysis.mistakes, key=size, reverse=True)[:5]]
+    items += [f"<li>{share(g)} failed <code>{e(g.test)}</code> the same way, which no catalogued mistake explains: "
+              f"{e(g.label)}</li>" for g in sorted(analysis.unmatched, key=size, reverse=True)[:2] if len(g.students) >= 2]
     return f"<ul class=headline>{''.join(items)}</ul>" if items else "<p>No test failed.</p>"
 
 
@@ -428,11 +433,14 @@ def section_scores(analysis):
 def section_tests(analysis):
     if not analysis.tests:
         return "<h2>Tests, hardest first</h2><p>No test ran.</p>"
+    header = ["assignment", "notebook", "test", "points", "passed", "pass rate", ""]
     rows = [(e(t.assignment), e(t.notebook), f"<code>{e(t.test)}</code>", (f"{t.points:g}", "num"),
              (f"{t.passed} / {t.attempts}", "num"), (percent(t.passed, t.attempts), "num"), bar(t.pass_rate, "#228833"))
             for t in analysis.tests]
-    return ("<h2>Tests, hardest first</h2>"
-            + table(["assignment", "notebook", "test", "points", "passed", "pass rate", ""], rows))
+    shown = 15
+    rest = (f"<details><summary>the other {len(rows) - shown} tests</summary>{table(header, rows[shown:])}</details>"
+            if len(rows) > shown else "")
+    return "<h2>Tests, hardest first</h2>" + table(header, rows[:shown]) + rest
 
 
 def section_mistakes(analysis, identities):
@@ -442,7 +450,7 @@ def section_mistakes(analysis, identities):
     for group in analysis.mistakes:
         by_test[(group.assignment, group.notebook, group.test)].append(group)
     parts = []
-    for test in analysis.tests:
+    for test in sorted(analysis.tests, key=lambda t: -len(t.failed)):  # the tests most students failed first
         groups = by_test.get((test.assignment, test.notebook, test.test))
         if not groups:
             continue
@@ -460,16 +468,28 @@ def section_mistakes(analysis, identities):
 
 
 def section_unmatched(analysis, identities):
+    title = "<h2>Failures no catalogued mistake explains</h2>"
     if not analysis.unmatched:
-        return "<h2>Failures no catalogued mistake explains</h2><p>None: every failure matched a catalogued mistake.</p>"
-    rows = [(e(g.notebook), f"<code>{e(g.test)}</code>", e(g.label), e(g.hint), (len(g.students), "num"),
-             student_list(identities, g.students),
-             f"<details><summary>message</summary><pre>{e(identities.redact(g.example))}</pre></details>")
-            for g in analysis.unmatched]
-    return ("<h2>Failures no catalogued mistake explains</h2>"
-            "<p>Grouped by test, the function and case that failed, how (shape, dtype, values, exception type) and the "
-            "hint shown: a large group is a common mistake the catalogue does not know yet.</p>"
-            + table(["notebook", "test", "where and how", "hint", "students", "who", "example"], rows))
+        return title + "<p>None: every failure matched a catalogued mistake.</p>"
+    header = ["notebook", "test", "where and how", "hint", "students", "who", "example"]
+
+    def rows(groups):
+        return [(e(g.notebook), f"<code>{e(g.test)}</code>", e(g.label), e(g.hint), (len(g.students), "num"),
+                 student_list(identities, g.students),
+                 f"<details><summary>message</summary><pre>{e(identities.redact(g.example))}</pre></details>")
+                for g in groups]
+
+    unwritten = [g for g in analysis.unmatched if g.label.endswith(NOT_WRITTEN)]
+    shared = [g for g in analysis.unmatched if g not in unwritten and len(g.students) > 1]
+    single = [g for g in analysis.unmatched if g not in unwritten and len(g.students) == 1]
+    parts = [title, "<p>Grouped by test, the function and case that failed, how (shape, dtype, values, exception type) "
+             "and the hint shown: a large group is a common mistake the catalogue does not know yet.</p>",
+             table(header, rows(shared)) if shared else "<p>No two students failed a test the same unexplained way.</p>"]
+    for groups, what in ((single, "failures of one student each"), (unwritten, "tests that reached code not written yet")):
+        if groups:
+            parts.append(f"<details><summary>{len(groups)} {what} ({sum(len(g.students) for g in groups)} "
+                         f"failures)</summary>{table(header, rows(groups))}</details>")
+    return "".join(parts)
 
 
 def section_statuses(analysis, identities):

@@ -10,7 +10,6 @@ unexplained failures that the class was built with.
 import csv
 import json
 import os
-import re
 import shutil
 import time
 from collections import Counter, defaultdict
