@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The course's one entry point. It needs nothing but Python 3.10+ (standard library only).
 
-    python course.py            set up on first use, then open JupyterLab on the course
+    python course.py [FLAGS]    set up on first use, then open JupyterLab on the first lecture (FLAGS: JupyterLab's)
     python course.py test       set up on first use, then run the test suite
     python course.py check NB   grade your exercise notebook NB with the hidden tests
     python course.py site       build the course's website in site/_build/html (see `python course.py site --help`)
@@ -63,12 +63,14 @@ def setup():
 
 
 def main(argv):
-    command, rest = (argv[0], argv[1:]) if argv else ("lab", [])
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["lab", *argv]  # `python course.py --no-browser`: JupyterLab's own flags
+    command, rest = argv[0], argv[1:]
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return 0
     commands = {
-        "lab": lambda: run([PYTHON, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", *as_root, *rest]),
+        "lab": lambda: run([PYTHON, "-m", "jupyter", "lab", *lab_settings, *as_root, *rest]),
         "test": lambda: run([PYTHON, "-m", "pytest", *rest]),
         "grade": lambda: run([PYTHON, "-m", "mlpcourse.grade", *rest]),
         "check": lambda: run([PYTHON, "-m", "mlpcourse.check", *rest]),
@@ -81,6 +83,10 @@ def main(argv):
     return commands[command]()
 
 
+# JupyterLab opens on the first lecture, with the course's settings (jupyter-settings/overrides.json: widgets'
+# messages on the kernel's main thread, no news pop-up) as its defaults; a learner's own settings still win.
+lab_settings = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.app_settings_dir={ROOT / 'jupyter-settings'}",
+                "--LabApp.default_url=/lab/tree/lectures/00_how_this_course_works.ipynb"]
 # Jupyter refuses to start as root unless told to; containers and CI machines often run as root.
 as_root = ["--allow-root"] if getattr(os, "geteuid", lambda: 1)() == 0 else []
 

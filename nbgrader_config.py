@@ -21,6 +21,7 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 # Release and collect through a folder inside the course, not /usr/local/share (which rarely exists);
 # on a JupyterHub point this to the shared exchange instead.
 c.Exchange.root = os.path.join(GRADING, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)  # formgrader offers Release and Collect only when it exists
 
 # Every exercise notebook runs in well under a minute; 60 s per cell stops a runaway loop without
 # cutting off a slow but honest laptop.

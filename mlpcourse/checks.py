@@ -180,3 +180,7 @@ def replaced_in_student_code(namespace, **replacements):
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+from mlpcourse.feedback_display import show_failed_checks_as_messages  # noqa: E402 (in Jupyter: the message, no traceback)
+show_failed_checks_as_messages(CheckFailed)
