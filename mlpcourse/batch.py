@@ -21,6 +21,10 @@ from .statuses import (CELLS_MISSING, CHANNEL_BROKEN, FLAGGED, GRADED, GRADER_ER
                        TAMPERED, TIMED_OUT, WRONG_ASSIGNMENT)
 
 
+# the line each release's footer gives students to grade themselves: a cell of it is neither run nor flagged
+SELF_GRADE_LINE = "from mlpcourse.check import report; report()"
+
+
 @dataclass
 class Limits:
     cell_timeout: int = 60          # seconds a cell may run
@@ -87,7 +91,8 @@ def grade_notebook(item, source, release, limits, other_notebooks, sandboxed=Tru
     # is the course's code, which may well use the reference: it is not run)
     released = {cell.source for cell in release.cells}
     code = [cell for cell in rebuilt.notebook.cells if cell.cell_type == "code"]
-    theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (restore.is_answer(cell) or cell.source not in released)]
+    theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (restore.is_answer(cell) or cell.source not in released)
+              and cell.source.strip() != SELF_GRADE_LINE]
     reference = cheating.reference_names(cell.source for cell in code if cell not in theirs)
     result.flags = sorted({reason for cell in theirs for reason in cheating.suspicious(cell.source, reference)})
     outcome = sealed.run_sealed(rebuilt.notebook, {cell.id for cell in theirs}, limits, sandboxed)

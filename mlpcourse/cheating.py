@@ -12,6 +12,10 @@ FORBIDDEN_MODULES = ("torch", "mlp_ref", "mlpcourse", "jax", "tensorflow", "auto
 ALLOWED_MODULES = ("mlpcourse.given",)  # what the exercises give students to use
 PATCHABLE = ("np", "numpy", "mlp_ref", "mlpcourse", "checks", "builtins", "sys", "math")
 CHECK_NAMES = ("check_array", "check_scalar", "check_equal", "CheckFailed")
+# what exercise answers never need: code that runs code, inspects the caller, hooks the kernel or starts processes
+INTROSPECTION_CALLS = ("exec", "eval", "compile", "globals", "__import__", "_getframe", "currentframe", "import_module",
+                       "set_custom_exc", "register", "kill", "killpg", "fork", "system", "Popen", "execv", "execvp")
+INTROSPECTION_MODULES = ("subprocess", "ctypes", "importlib", "inspect", "signal", "IPython", "multiprocessing", "gc")
 MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
@@ -67,22 +71,33 @@ def suspicious(source, reference=frozenset()):
         return []
     reasons = [f"uses the reference implementation ({node.id})" for node in ast.walk(tree)
                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in reference]
+    # a module the cell imports, under any alias, is patched when an attribute of it is assigned
+    patchable = set(PATCHABLE) | {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+                                  if isinstance(node, ast.Import) for alias in node.names}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for name in names:
                 if name.split(".")[0] in FORBIDDEN_MODULES and name not in ALLOWED_MODULES:
                     reasons.append(f"imports {name.split('.')[0]}")
+                elif name.split(".")[0] in INTROSPECTION_MODULES:
+                    reasons.append(f"imports {name.split('.')[0]}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("__import__", "setattr", "exec", "eval"):
             first = node.args[0] if node.args else None
-            if node.func.id == "setattr" and first is not None and _root_name(first) in PATCHABLE:
+            if node.func.id == "setattr" and first is not None and _root_name(first) in patchable:
                 reasons.append(f"patches {_root_name(first)} with setattr")
             elif node.func.id == "__import__" and isinstance(first, ast.Constant) and str(first.value).split(".")[0] in FORBIDDEN_MODULES:
                 reasons.append(f"imports {first.value} with __import__")
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        if isinstance(node, ast.Call):
+            called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if called in INTROSPECTION_CALLS:
+                reasons.append(f"calls {called}()")
+        if isinstance(node, ast.Attribute) and node.attr in ("modules", "__code__", "__globals__", "f_locals", "f_back", "showtraceback"):
+            reasons.append(f"reaches .{node.attr}")
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, (ast.Attribute, ast.Subscript)) and _root_name(target) in PATCHABLE:
+                if isinstance(target, (ast.Attribute, ast.Subscript)) and _root_name(target) in patchable:
                     reasons.append(f"patches {ast.unparse(target)}")
                 elif isinstance(target, ast.Name) and target.id in CHECK_NAMES:
                     reasons.append(f"redefines {target.id}")

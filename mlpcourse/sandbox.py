@@ -124,6 +124,14 @@ class Sandbox:
         os.close(answers_write)
         self.peer = Peer(answers_read, requests_write, trusted=True, on_notice=on_notice)
 
+    def exited(self, within):
+        """Whether the kernel has exited, or does within `within` seconds (its pipe closes a moment before)."""
+        try:
+            self.process.wait(timeout=within)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
     def stop(self):
         """Kill the kernel's whole process group (bwrap then takes down its PID namespace) and clean up."""
         try:

@@ -110,6 +110,7 @@ class SealedRun:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, STUDENT_KERNEL: KernelNames(self.kernel.peer)}
         self.grader_bound, self.grader_loaded, self.from_kernel = set(), set(), set()
         self.notices = []
+        self.out_of_memory_in = None   # the first student cell that ran out of memory
         self.output_left = limits.max_output
         self.deadline = time.monotonic() + limits.total_timeout
 
@@ -137,6 +138,8 @@ class SealedRun:
         answer = self.kernel.peer.request("exec", code=cell.source, budget=max(self.output_left, 0))
         outputs = answer.get("outputs", []) if isinstance(answer, dict) else []
         cell.outputs = [output for output in map(self._as_output, outputs if isinstance(outputs, list) else []) if output]
+        if any(output.output_type == "error" and output.ename == "MemoryError" for output in cell.outputs):
+            self.out_of_memory_in = self.out_of_memory_in or cell.id
 
     def _as_output(self, output):
         if not isinstance(output, dict):
@@ -233,7 +236,7 @@ def run_sealed(notebook, student_cell_ids, limits, sandboxed=True):
         outcome.detail = (f"cell {cell.id} ran past the time limit ({limits.cell_timeout} s a cell, "
                           f"{limits.total_timeout} s in all)")
     except ChannelBroken as error:
-        died = run.kernel.process.poll() is not None
+        died = run.kernel.exited(within=2)
         outcome.status = KERNEL_DIED if died else CHANNEL_BROKEN
         outcome.detail = (f"the kernel died while running cell {cell.id}" if died else
                           f"the kernel broke the grading channel in cell {cell.id}: {error}")
@@ -243,6 +246,8 @@ def run_sealed(notebook, student_cell_ids, limits, sandboxed=True):
         grade_id = test.metadata["nbgrader"]["grade_id"]
         if grade_id not in outcome.verdicts:
             outcome.verdicts[grade_id] = f"not run: {outcome.detail or 'the notebook stopped before this test'}"
-    if outcome.status == GRADED and any("MemoryError" in (message or "") for message in outcome.verdicts.values()):
-        outcome.status, outcome.detail = OUT_OF_MEMORY, "the student's code ran out of memory"
+    if outcome.status == GRADED and run.out_of_memory_in:
+        outcome.status, outcome.detail = OUT_OF_MEMORY, f"cell {run.out_of_memory_in} ran out of memory"
+    elif outcome.status == GRADED and any("MemoryError" in (message or "") for message in outcome.verdicts.values()):
+        outcome.status, outcome.detail = OUT_OF_MEMORY, "the student's code ran out of memory in a test"
     return outcome
