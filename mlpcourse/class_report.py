@@ -252,7 +252,7 @@ def anonymous_ids(students, key_file):
         with open(key_file, newline="") as file:
             known = {row["student"]: row["id"] for row in csv.DictReader(file)}
     new = [s for s in students if s not in known]
-    random.SystemRandom().shuffle(new)
+    random.SystemRandom().shuffle(new)  # unseeded on purpose: the order must not be reproducible from the names
     width = max(2, len(str(len(known) + len(new))))
     used = {int(i[1:]) for i in known.values() if i[1:].isdigit()}
     numbers = (n for n in range(1, len(known) + len(new) + len(used) + 2) if n not in used)
@@ -404,8 +404,8 @@ def headline(analysis):
 
     def share(group):
         whole = attempts[(group.assignment, group.notebook, group.test)]
-        return (f"<b>{len(group.students) / whole:.0%}</b> ({len(group.students)} of the {whole} who handed in "
-                f"{e(group.notebook)})")
+        return (f"<b>{len(group.students) / whole:.0%}</b> ({len(group.students)} of the {whole} whose "
+                f"{e(group.notebook)} ran)")
 
     items = [f"<li>{share(g)}: {e(g.hint or g.label)} <span class=meta>(<code>{e(g.test)}</code>)</span></li>"
              for g in sorted(analysis.mistakes, key=size, reverse=True)[:5]]
