@@ -168,7 +168,7 @@ def semester(records):
     totals = defaultdict(lambda: [0.0, 0.0])
     for record in records:
         if record.get("assignment") and record.get("notebook"):
-            total = totals[(record["student"], record["assignment"])]
+            total = totals[(record.get("student", "?"), record["assignment"])]
             total[0] += float(record.get("score") or 0)
             total[1] += float(record.get("max_score") or 0)
     fractions = defaultdict(dict)
@@ -311,9 +311,9 @@ def score_rows(records):
         rows.append((f"{assignment} (all notebooks)", binned(m[assignment] for m in fractions.values() if assignment in m)))
         ran = [r for r in records if r.get("assignment") == assignment and r.get("tests") is not None
                and float(r.get("max_score") or 0) > 0]
-        for notebook in sorted({r["notebook"] for r in ran}):
-            rows.append((f"    {notebook.removesuffix('.ipynb')}",
-                         binned(float(r["score"]) / float(r["max_score"]) for r in ran if r["notebook"] == notebook)))
+        for notebook in sorted({r.get("notebook") or "" for r in ran}):
+            rows.append((notebook.removesuffix(".ipynb"),
+                         binned(float(r.get("score") or 0) / float(r["max_score"]) for r in ran if r.get("notebook") == notebook)))
     return rows
 
 
@@ -331,6 +331,8 @@ def score_figure(rows):
             if count:
                 axes.text(x, y, count, ha="center", va="center", fontsize=7, color="white" if shares[y][x] > 0.5 else "black")
     axes.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=7)
+    for label in axes.get_yticklabels():
+        label.set_fontweight("bold" if label.get_text().endswith("(all notebooks)") else "normal")
     axes.set_xticks([x - 0.5 for x in range(BINS + 1)], [f"{100 * x // BINS}%" for x in range(BINS + 1)], fontsize=7)
     axes.set_xlabel("score (% of the points); each cell: the number of students", fontsize=8)
     figure.subplots_adjust(left=0.25, right=0.98, top=1 - 0.15 / figure.get_figheight(), bottom=0.6 / figure.get_figheight())

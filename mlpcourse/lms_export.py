@@ -16,7 +16,7 @@ def gradebook(records):
     {student: {assignment: [(notebook, status)] of the notebooks not graded normally}})."""
     points, possible, unusual = defaultdict(dict), defaultdict(dict), defaultdict(lambda: defaultdict(list))
     for record in records:
-        student, assignment, notebook = record["student"], record["assignment"], record.get("notebook") or ""
+        student, assignment, notebook = record.get("student", "?"), record.get("assignment") or "", record.get("notebook") or ""
         status = record.get("status") or "graded"
         if status != "graded":
             unusual[student][assignment].append((notebook, status))
