@@ -6,6 +6,8 @@ grading/                  everything a semester of grading produces; git ignores
 """
 import os
 
+from mlpcourse.batch import Limits
+
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -23,11 +25,11 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 c.Exchange.root = os.path.join(GRADING, "exchange")
 os.makedirs(c.Exchange.root, exist_ok=True)  # formgrader offers Release and Collect only when it exists
 
-# Every exercise notebook runs in well under a minute; 60 s per cell stops a runaway loop without
-# cutting off a slow but honest laptop.
-c.Execute.timeout = 60
-# A student who prints a million lines should not make a feedback file of megabytes.
-c.LimitOutput.max_lines = 200
+# The limits are the course grader's (mlpcourse.batch.Limits, their one place): 60 s a cell stops a runaway
+# loop without cutting off a slow but honest laptop; 200 lines an output keep feedback files small.
+LIMITS = Limits()
+c.Execute.timeout = LIMITS.cell_timeout
+c.LimitOutput.max_lines = LIMITS.max_lines
 c.LimitOutput.max_traceback = 50
 # Generated notebooks are checked for leftover outputs; solutions are committed without them.
 c.ClearOutput.enabled = True

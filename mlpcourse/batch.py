@@ -1,11 +1,12 @@
-"""Grade a whole class: every notebook in its own worker process and kernel, all cores busy, one
-writer for the gradebook, and a score with a reason for every submission that went in.
+"""Grade notebooks: one (`grade_notebook`) or a whole class in parallel workers (`run_all`), each worker
+with its own sandboxed student kernel, and a score with a reason for every submission that went in.
 
 The pieces: intake.py finds the submissions, restore.py rebuilds each on its assignment's structure,
-cheating.py flags suspicious code, execute.py runs it within limits; this module schedules the workers,
-scores the results, writes the gradebook and the report.
+cheating.py flags suspicious code, sealed.py runs it (student code in the sandbox, tests here); this module
+scores one notebook and schedules the workers; grade.py writes the gradebook and the report.
 """
 import copy
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -14,7 +15,6 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import nbformat
-from nbconvert import HTMLExporter
 
 from . import cheating, restore, sealed
 from .statuses import (CELLS_MISSING, CHANNEL_BROKEN, FLAGGED, GRADED, GRADER_ERROR, MALFORMED,
@@ -27,6 +27,7 @@ SELF_GRADE_LINE = "from mlpcourse.check import report; report()"
 
 @dataclass
 class Limits:
+    """The one place of the grading limits (nbgrader_config.py takes its own from here too)."""
     cell_timeout: int = 60          # seconds a cell may run
     total_timeout: int = 300        # seconds a notebook may run
     memory: int = 4 * 1024**3       # bytes of address space for the kernel
@@ -34,6 +35,7 @@ class Limits:
     # one more worker than cores: a worker waits on its kernel's start-up and replies part of the time
     # (measured here, 40 notebooks on 2 cores: 41.6 s with 2 workers, 32.1 s with 3, 35.2 s with 4)
     workers: int = (os.cpu_count() or 1) + 1
+    max_lines: int = 200            # lines one output of a cell may show (nbgrader's LimitOutput.max_lines)
 
 
 @dataclass
@@ -135,7 +137,7 @@ def _worker(item, source, release, limits, other_notebooks, sandboxed, connectio
         notebook_json = html = None
         if graded is not None:
             notebook_json = nbformat.writes(graded)
-            html, _ = EXPORTER.from_notebook_node(feedback_notebook(graded, release))
+            html, _ = exporter().from_notebook_node(feedback_notebook(graded, release))
         connection.send((asdict(result), notebook_json, html))
     except Exception as error:  # a bug of ours or a broken environment: say so in the report, go on
         connection.send((asdict(Result(item.student, item.assignment, item.notebook, status=GRADER_ERROR,
@@ -143,7 +145,12 @@ def _worker(item, source, release, limits, other_notebooks, sandboxed, connectio
     connection.close()
 
 
-EXPORTER = HTMLExporter()
+@functools.cache
+def exporter():
+    """nbconvert's HTML exporter, made once (it is slow to import and to load its templates)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
 
 
 def grade_ids_by_notebook(sources):
@@ -154,7 +161,8 @@ def grade_ids_by_notebook(sources):
 def run_all(items, sources, releases, limits, on_result, sandboxed=True):
     """Grade `items` in parallel worker processes; call on_result(item, Result, graded notebook JSON, feedback
     HTML) as each one ends (the last two None when there are none)."""
-    EXPORTER.from_notebook_node(nbformat.v4.new_notebook())  # load its templates once; the workers inherit them
+    exporter().from_notebook_node(nbformat.v4.new_notebook())  # load its templates once; the workers inherit them
+    import mlp_ref  # noqa: F401 (imported once here, inherited by the workers, whose tests all import it)
     context = multiprocessing.get_context("fork")
     other_notebooks = grade_ids_by_notebook(sources)
     queue = list(items)

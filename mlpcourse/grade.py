@@ -6,14 +6,17 @@ SUBMISSIONS is a folder in nbgrader's submitted layout, `<student>/<assignment>/
 of one, or a .zip of loose `<student>_<notebook>.ipynb` files as an LMS exports them (default: the
 bundled samples in samples/submitted). `--shard K/N` grades one N-th of the students, so that N machines
 can share a class (docs/grading.md). Every notebook is rebuilt on its assignment's structure (deleted,
-retyped or edited test cells restored), run in its own kernel within time, memory and output limits,
-in parallel on every core, and scored by nbgrader's rule. No student's submission stops the batch:
-each gets a score and a status with its reason.
+retyped or edited test cells restored) and graded sealed: the student's code in a sandboxed kernel of its
+own, the tests in the grader's process (docs/grading.md), within time, memory and output limits, in
+parallel on every core. No student's submission stops the batch: each gets a score and a status with its
+reason.
 
 The report goes to DIR (default grading/reports/<date-time>/, never an existing folder): scores.csv
-(one row per student and notebook), summary.txt, gradebook.db (nbgrader's gradebook, for
-`nbgrader export --db`), and each student's graded notebooks and HTML feedback (hidden tests' results
-shown, their code not). Grading runs in a scratch copy of the course: your own files are only read.
+(one row per student and notebook), results.json (every test's points and message), report.html (what
+the class got wrong; anonymous unless --names) with tests.csv and mistakes.csv, Canvas's and Moodle's
+grade files, summary.txt, gradebook.db (nbgrader's gradebook, for `nbgrader export --db`), and each
+student's graded notebooks and HTML feedback (hidden tests' results shown, their code not). Grading runs
+in a scratch copy of the course: your own files are only read.
 """
 import argparse
 import csv
@@ -31,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, intake, sandbox
+from . import batch, class_report, intake, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "submitted"
@@ -178,15 +181,16 @@ def in_shard(student, shard):
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k
 
 
-def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed=True):
-    """Grade everything under `submissions` (folder or zip); write the report to `out`; return the rows."""
+def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed=True, names=False):
+    """Grade everything under `submissions` (folder or zip); write the report to `out` (with the class report,
+    which names students only when `names`); return the rows."""
     limits = limits or batch.Limits()
     assignments = course_assignments()
     with tempfile.TemporaryDirectory(prefix="mlp-grade-") as scratch:
         scratch = Path(scratch)
         folder = submissions
         if submissions.suffix == ".zip" and submissions.is_file():
-            folder = intake.unpack(submissions, scratch / "intake")
+            folder = intake.unpack(submissions, scratch / "intake", warn=progress)
         items = [item for item in intake.collect(folder, assignments) if in_shard(item.student, shard)]
         course = scratch / "course"
         make_scratch_course(course)
@@ -217,6 +221,7 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed
         rows = report.write(f"sqlite:///{course / 'grading' / 'gradebook.db'}" if needed else None)
         if needed:
             shutil.copy(course / "grading" / "gradebook.db", out / "gradebook.db")
+    class_report.write_class_report([asdict(r) for r in rows], out, names=names)
     return rows
 
 
@@ -232,6 +237,7 @@ def main(argv=None):
     parser.add_argument("--memory-mb", type=int, default=defaults.memory // 2**20, help="memory a kernel may use (default 4096)")
     parser.add_argument("--max-output", type=int, default=defaults.max_output, help="characters a notebook may print (default 100000)")
     parser.add_argument("--shard", default="1/1", help="K/N: grade only the K-th of N shards of the students (default 1/1)")
+    parser.add_argument("--names", action="store_true", help="name students in the class report (default: anonymous ids)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the bubblewrap sandbox where it is missing (every report then says so)")
     args = parser.parse_args(argv)
@@ -250,7 +256,8 @@ def main(argv=None):
     try:
         if out.exists():
             raise GradingError(f"{out} exists already; name a new folder with --out (nothing was overwritten)")
-        rows = grade(args.submissions.resolve(), out.resolve(), limits, shard=(k - 1, n), sandboxed=not args.unsandboxed)
+        rows = grade(args.submissions.resolve(), out.resolve(), limits, shard=(k - 1, n), sandboxed=not args.unsandboxed,
+                     names=args.names)
     except (GradingError, intake.IntakeError) as error:
         sys.exit(f"course.py grade: {error}")
     print("\n" + format_table(rows))

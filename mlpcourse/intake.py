@@ -6,6 +6,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .statuses import MISSING, WRONG_ASSIGNMENT
+
 
 class IntakeError(Exception):
     """The submissions cannot be read at all (the grader's problem, not one student's)."""
@@ -21,14 +23,16 @@ class Item:
     detail: str = ""
 
 
-def unpack(archive, into):
-    """Extract a zip archive safely (no absolute paths, no '..'); return the folder that holds the submissions."""
+def unpack(archive, into, warn=print):
+    """Extract a zip archive safely: a member with an absolute path or '..' is skipped (with a warning), the
+    others are extracted. Return the folder that holds the submissions."""
     try:
         with zipfile.ZipFile(archive) as zipped:
             for member in zipped.namelist():
-                if member.startswith("/") or ".." in Path(member).parts:
-                    raise IntakeError(f"{archive}: refusing the unsafe path {member!r} inside the archive")
-            zipped.extractall(into)
+                if member.startswith(("/", "\\")) or ".." in Path(member.replace("\\", "/")).parts:
+                    warn(f"{archive.name}: skipped the unsafe path {member!r} inside the archive")
+                else:
+                    zipped.extract(member, into)
     except zipfile.BadZipFile:
         raise IntakeError(f"{archive} is not a zip archive") from None
     return submissions_root(into)
@@ -67,13 +71,13 @@ def _collect_layout(folder, assignments):
     for student in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for handed_in in sorted(p for p in student.iterdir() if p.is_dir() and not p.name.startswith(".")):
             if handed_in.name not in assignments:
-                items.append(Item(student.name, handed_in.name, "", None, "wrong assignment",
+                items.append(Item(student.name, handed_in.name, "", None, WRONG_ASSIGNMENT,
                                   f"no assignment is called {handed_in.name!r}; the assignments are {', '.join(sorted(assignments))}"))
                 continue
             for notebook in assignments[handed_in.name]:
                 path = handed_in / notebook
                 items.append(Item(student.name, handed_in.name, notebook, path if path.is_file() else None,
-                                  "" if path.is_file() else "missing notebook",
+                                  "" if path.is_file() else MISSING,
                                   "" if path.is_file() else f"{notebook} was not handed in"))
     return items
 
@@ -92,6 +96,6 @@ def _collect_loose(files, assignments):
     for student, assignment in sorted({(s, a) for s, a, _ in found}):
         for notebook in assignments[assignment]:
             path = found.get((student, assignment, notebook))
-            items.append(Item(student, assignment, notebook, path, "" if path else "missing notebook",
+            items.append(Item(student, assignment, notebook, path, "" if path else MISSING,
                               "" if path else f"{notebook} was not handed in"))
     return items

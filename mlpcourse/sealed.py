@@ -125,10 +125,14 @@ class SealedRun:
         self.kernel.peer.deadline = min(time.monotonic() + self.limits.cell_timeout, self.deadline)
 
     def _cap(self, text):
+        """`text` within the limits: max_lines lines for one output, max_output characters for the notebook."""
         kept = text[:max(self.output_left, 0)]
         self.output_left -= len(text)
         if len(kept) < len(text):
             kept += f"\n[output cut: the notebook printed more than {self.limits.max_output} characters]\n"
+        lines = kept.splitlines(keepends=True)
+        if len(lines) > self.limits.max_lines:
+            kept = "".join(lines[:self.limits.max_lines]) + f"[{len(lines) - self.limits.max_lines} more lines not shown]\n"
         return kept
 
     # ---- the kernel's cells ------------------------------------------------------------------------------

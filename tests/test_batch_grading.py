@@ -317,10 +317,13 @@ def test_an_lms_zip_of_loose_notebooks_is_graded(tmp_path):
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr(f"alice_{NOTEBOOK}", nbformat.writes(sample("correct")))
         zipped.writestr(f"bob_{NOTEBOOK}", nbformat.writes(sample("buggy")))
-    rows = grade.grade(archive, tmp_path / "report", LIMITS, progress=lambda line: None)
-    scores = {(r.student, r.notebook): r.score for r in rows}
-    assert scores[("alice", NOTEBOOK)] == FULL
-    assert scores[("bob", NOTEBOOK)] == FULL - BIAS_POINTS - RELU_BACKWARD_POINTS
+        zipped.writestr(f"../../mallory_{NOTEBOOK}", nbformat.writes(sample("correct")))  # one unsafe member
+    said = []
+    rows = grade.grade(archive, tmp_path / "report", LIMITS, progress=said.append)
+    scores = {(r.student, r.notebook): r.score for r in rows if r.notebook == NOTEBOOK}
+    assert scores == {("alice", NOTEBOOK): FULL, ("bob", NOTEBOOK): BUGGY}
+    assert any("skipped the unsafe path" in line and "mallory" in line for line in said)
+    assert not (tmp_path.parent / f"mallory_{NOTEBOOK}").exists()
 
 
 def test_the_command_exits_zero_for_students_faults_and_names_its_own(tmp_path):
