@@ -1,6 +1,6 @@
 """The lectures run once, then kept: each executed notebook is cached under a key made of everything
-its outputs depend on (the notebook itself, the course code it imports, the pinned versions), so a
-rebuild of the site after a text edit elsewhere runs no notebook at all."""
+its outputs depend on (its code cells, the course code it imports, the pinned versions), so a rebuild of
+the site after a text edit runs no notebook at all (the pages take the text from the notebook as it is now)."""
 import ast
 import hashlib
 import os
@@ -51,10 +51,15 @@ def imported_files(notebook):
 
 
 def cache_key(path):
-    """A digest of the notebook, the course's code it imports (transitively) and requirements.txt: a cached
-    run is reused as long as none of them changed."""
-    digest = hashlib.sha256(path.read_bytes())
-    for source in imported_files(nbformat.read(path, as_version=4)):
+    """A digest of the notebook's code cells (ids and sources: its text cells do not change its outputs),
+    the course's code it imports (transitively) and requirements.txt: a cached run is reused as long as none
+    of them changed, so a text edit reruns nothing."""
+    notebook = nbformat.read(path, as_version=4)
+    digest = hashlib.sha256()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            digest.update(f"{cell.id}\0{cell.source}\0".encode())
+    for source in imported_files(notebook):
         digest.update(source.relative_to(ROOT).as_posix().encode() + b"\0" + source.read_bytes())
     digest.update((ROOT / "requirements.txt").read_bytes())
     return digest.hexdigest()[:16]

@@ -34,15 +34,15 @@ then open `lectures/{name}.ipynb` and choose *Run › Run All Cells*. [How to us
 STATIC_WIDGET = """\
 ```{admonition} Moving the slider needs the notebook
 :class: note widget-static
-The figure above is drawn at one setting of its controls. This web page has no Python running behind it, so it
-cannot redraw the figure (where a slider shows here, moving it changes nothing). To move the sliders, run the
-notebook: see *Run this lecture yourself* at the top.
+In the notebook, sliders redraw the figure above. This web page has no Python running behind it, so it shows
+the figure at the sliders' starting values only (a slider that does show on this page changes nothing). To
+move them, run the notebook: see *Run this lecture yourself* at the top.
 ```"""
 
 WORK_EXERCISE = """\
 ```{{admonition}} Work this exercise and get it graded
 :class: tip run-it
-This is the student version ({points:g} points). {{download}}`Download {name} <{name}>`, or open
+This is the student version ({points:g} points). {{download}}`Download {name} <{download}>`, or open
 `exercises/{assignment}/{name}` in your copy of the course with `python course.py`. Replace each
 `raise NotImplementedError()` with your code and run the test cell below it. To see the score the
 autograder would give, with the hidden tests, save the notebook and run
@@ -61,14 +61,29 @@ def shows_a_widget(code_cell):
     return any(WIDGET_VIEW in output.get("data", {}) for output in code_cell.get("outputs", []))
 
 
+def only_a_widget(output):
+    """Whether an output is a widget with no picture of itself: the page must draw it from its saved state.
+    (A live figure also carries a PNG, which the site shows instead: see nb_mime_priority_overrides.)"""
+    data = output.get("data", {})
+    return WIDGET_VIEW in data and not {"image/png", "text/html"} & set(data)
+
+
 def lecture_page(executed, source):
-    """The executed lecture with a note after its title on how to run it, and one after every widget."""
-    notebook = nbformat.read(executed, as_version=4)
+    """The lecture as it is now with the outputs of its cached run (matched by cell id: only code cells
+    change outputs), a note after its title on how to run it, and one after every widget."""
+    notebook = nbformat.read(source, as_version=4)
+    ran = nbformat.read(executed, as_version=4)
+    outputs = {code.id: code for code in ran.cells if code.cell_type == "code"}
+    if any(only_a_widget(output) for code in ran.cells for output in code.get("outputs", [])):
+        notebook.metadata["widgets"] = ran.metadata.get("widgets", {})  # the page then loads the widget manager
     cells = []
     for index, code_or_text in enumerate(notebook.cells):
         cells.append(code_or_text)
+        if code_or_text.cell_type == "code":
+            code_or_text.outputs = outputs[code_or_text.id].outputs
+            code_or_text.execution_count = outputs[code_or_text.id].execution_count
         if index == 0:
-            cells.append(cell(RUN_LECTURE.format(name=source.stem, download=f"../notebooks/{source.name}"),
+            cells.append(cell(RUN_LECTURE.format(name=source.stem, download=f"../notebooks/lectures/{source.name}"),
                               "site-run-this-lecture"))
         if code_or_text.cell_type == "code" and shows_a_widget(code_or_text):
             cells.append(cell(STATIC_WIDGET, f"site-static-widget-{code_or_text.id}"))
@@ -84,7 +99,8 @@ def points(notebook):
 def exercise_page(path):
     """The student notebook, unexecuted, with a note after its title on how to work it and get graded."""
     notebook = nbformat.read(path, as_version=4)
-    note = WORK_EXERCISE.format(name=path.name, assignment=path.parent.name, points=points(notebook))
+    note = WORK_EXERCISE.format(name=path.name, assignment=path.parent.name, points=points(notebook),
+                                download=f"../../notebooks/exercises/{path.parent.name}/{path.name}")
     notebook.cells.insert(1, cell(note, "site-work-this-exercise"))
     return nbformat.writes(notebook).encode()
 
@@ -189,10 +205,11 @@ def stage(folder, executed, all_lectures):
     lectures = sorted(executed)
     for source in lectures:
         book.write(f"lectures/{source.name}", lecture_page(executed[source], source))
-        book.copy(source, f"notebooks/{source.name}")
+        book.copy(source, f"notebooks/lectures/{source.name}")
     exercises = sorted((ROOT / "exercises").glob("*/*.ipynb"))
     for path in exercises:
         book.write(f"exercises/{path.parent.name}/{path.name}", exercise_page(path))
+        book.copy(path, f"notebooks/exercises/{path.parent.name}/{path.name}")
     docs = sorted((ROOT / "docs").glob("*.md"))
     for path in docs:
         book.copy(path, f"docs/{path.name}")
