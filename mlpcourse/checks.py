@@ -3,10 +3,20 @@ which function and which case, expected vs got (shape, dtype, the worst element,
 rel error) and, when the answer matches a classic mistake, what the student probably did.
 
     check_array(got, expected, function="linear_forward", case="batch of 1",
-                mistakes={"the bias gradient was not summed over the batch": wrong})
+                mistakes={Hint("the bias is shared by every row of the batch", fix="sum G over axis 0"): wrong})
+
+Hints come in levels, which the learner chooses (`set_hint_level(3)` in a notebook, the environment variable
+MLPCOURSE_HINTS, `course.py check --hints 3`; the instructor's `course.py grade --hints N`):
+  1  what is off: the function, the case, expected against got, shapes, the worst element;
+  2  and the concept involved: the `hint:` lines (a plain-text hint names the mistake and shows from here);
+  3  and the fix: the `fix:` lines.
+A CheckFailed's message is cut to the level when it is made, so every test cell's message obeys it.
 """
 import contextlib
+import os
+import re
 import traceback
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,8 +32,81 @@ ATOL = 1e-10
 STUDENT_KERNEL = "__student_kernel__"
 
 
+HINT_LEVELS = {1: "what is off", 2: "the concept involved", 3: "the fix"}
+DEFAULT_HINT_LEVEL = 2      # in a notebook and for `course.py check`; `course.py grade` shows level 3
+_hint_level = None          # set_hint_level's choice; None: the environment's MLPCOURSE_HINTS, else the default
+HINT_LINE = re.compile(r"^\s*hint: ")
+FIX_LINE = re.compile(r"^\s*fix: ")
+MORE_AT = {1: "  (a hint matches this failure: raise the hint level to see it: checks.set_hint_level(2) "
+              "in the notebook, or course.py check --hints 2)",
+           2: "  (the fix: raise the hint level to 3: checks.set_hint_level(3), or course.py check --hints 3)"}
+
+
+def hint_level():
+    """The hint level failures are shown at (1, 2 or 3)."""
+    if _hint_level is not None:
+        return _hint_level
+    text = os.environ.get("MLPCOURSE_HINTS", "")
+    return int(text) if text in ("1", "2", "3") else DEFAULT_HINT_LEVEL
+
+
+def set_hint_level(level):
+    """Show failures from now on at `level`: 1 what is off, 2 and the concept, 3 and the fix."""
+    global _hint_level
+    if level not in HINT_LEVELS:
+        raise ValueError(f"the hint level is 1 (what is off), 2 (and the concept) or 3 (and the fix), not {level!r}")
+    _hint_level = level
+
+
+@contextlib.contextmanager
+def hints_at(level):
+    """Within the block, failures are shown at `level` (then the level before comes back)."""
+    global _hint_level
+    previous = _hint_level
+    set_hint_level(level)
+    try:
+        yield
+    finally:
+        _hint_level = previous
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A hint in levels: `concept` names the mistake and the idea it misses (level 2), `fix` says what to
+    change (level 3). A plain string where a hint is expected is a concept."""
+    concept: str
+    fix: str = ""
+
+    def __str__(self):
+        return self.concept + (f"\n  fix: {self.fix}" if self.fix else "")
+
+
+def at_level(message, level):
+    """`message` with the hint lines above `level` left out, and a line saying that there is more."""
+    kept, hidden, skipping = [], 0, False
+    for line in message.splitlines():
+        if line in MORE_AT.values():
+            continue
+        shown_from = 2 if HINT_LINE.match(line) else 3 if FIX_LINE.match(line) else None
+        if shown_from is None and skipping and line.startswith("    "):
+            continue  # a hidden hint's continuation line
+        skipping = shown_from is not None and shown_from > level
+        if skipping:
+            hidden = hidden or shown_from
+            continue
+        kept.append(line)
+    if hidden:
+        kept.append(MORE_AT[level])
+    return "\n".join(kept)
+
+
 class CheckFailed(AssertionError):
-    """A student's answer differs from the reference; the message says how."""
+    """A student's answer differs from the reference; the message says how, at the hint level of the moment
+    (`full_message` keeps every level)."""
+
+    def __init__(self, message=""):
+        self.full_message = str(message)
+        super().__init__(at_level(self.full_message, hint_level()))
 
 
 def _describe(array):
@@ -139,12 +222,88 @@ def check_building_on(check, piece_checks, function):
         raise
 
 
-def call(function, *args, case, **kwargs):
+MATMUL_ERROR = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension \d.*\(size (\d+) is different from (\d+)\)")
+DOT_ERROR = re.compile(r"shapes (\([\d, ]*\)) and (\([\d, ]*\)) not aligned")
+BROADCAST_ERROR = re.compile(r"could not be broadcast together with (?:remapped )?shapes ((?:\([\d,]*\)\s*)+)")
+OUTPUT_ERROR = re.compile(r"non-broadcastable output operand with shape (\([\d,]*\)) doesn't match the broadcast shape (\([\d,]*\))")
+SHAPE = re.compile(r"\(([\d,]*)\)")
+TRANSPOSE_HINT = Hint("in A @ B the last size of A must equal the first size of B; one matrix is on the wrong side of "
+                      "the product, or transposed when it should not be (or not when it should)",
+                      fix="write each operand's shape under it, and the shape of the result you need: the shapes "
+                          "tell which transpose goes where")
+
+
+def _shapes(text):
+    return [tuple(int(n) for n in group.split(",") if n) for group in SHAPE.findall(text)]
+
+
+def _student_line(error):
+    """The line of the student's code where `error` arose (its last frame outside NumPy and the course), or None."""
+    frames = getattr(error, "remote_frames", None)
+    if frames is None:
+        frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(error.__traceback__)]
+    own = [frame for frame in frames if "/numpy/" not in str(frame[0]) and "mlpcourse" not in str(frame[0])]
+    return (str(own[-1][3]).strip() or None) if own else None
+
+
+def _broadcast_hint(first, second):
+    """What two shapes that do not broadcast together say about the mistake."""
+    small, large = sorted((first, second), key=len)
+    if len(large) == len(small) + 1 and any(large[:axis] + large[axis + 1:] == small for axis in range(len(large))):
+        return Hint(f"a sum, mean or max over an axis dropped that axis ({large} became {small}), so the result no "
+                    f"longer lines up with the array it came from: broadcasting matches sizes from the right",
+                    fix="keep the reduced axis with keepdims=True (e.g. x.sum(axis=1, keepdims=True)), or index "
+                        "with [:, None]")
+    if len(first) == len(second) == 2 and first == second[::-1]:
+        return Hint(f"{first} and {second} are each other's transpose: one operand is transposed",
+                    fix="write the shape of each array in the line under it and drop (or add) the .T that does not fit")
+    return Hint("broadcasting matches sizes from the right; two sizes must be equal, or one of them 1",
+                fix="write the shape of each array in the line under it; a missing keepdims=True or a transposed "
+                    "operand are the usual causes")
+
+
+def shape_feedback(error):
+    """(what happened, Hint) for a NumPy error about shapes that do not fit; (None, None) for any other error."""
+    text = str(error)
+    matmul, dot = MATMUL_ERROR.search(text), DOT_ERROR.search(text)
+    broadcast, output = BROADCAST_ERROR.search(text), OUTPUT_ERROR.search(text)
+    if matmul:
+        what = (f"a matrix product whose inner sizes differ: {matmul.group(3)} (the last size of the left operand) "
+                f"and {matmul.group(2)} (the first size of the right one)")
+        hint = TRANSPOSE_HINT
+    elif dot:
+        what = f"a matrix product of shapes {dot.group(1)} and {dot.group(2)}, whose inner sizes differ"
+        hint = TRANSPOSE_HINT
+    elif broadcast:
+        shapes = _shapes(broadcast.group(1))
+        what = "arrays of shapes " + " and ".join(map(str, shapes)) + " that do not broadcast together"
+        hint = _broadcast_hint(*shapes[:2]) if len(shapes) >= 2 else None
+    elif output:
+        target, needed = _shapes(output.group(0))[:2]
+        what = f"an in-place update (+=, -=, out=) of an array of shape {target} by a result of shape {needed}"
+        hint = Hint("an in-place operation cannot change the shape of the array it writes into",
+                    fix="give the right-hand side the shape of the left (sum over the batch axis, or keepdims=True)")
+    else:
+        return None, None
+    line = _student_line(error)
+    return what + (f", in your line\n      {line}" if line else ""), hint
+
+
+def _arrays_in(args, kwargs):
+    return [(f"argument {i + 1}", a) for i, a in enumerate(args) if isinstance(a, np.ndarray)] + \
+           [(f"argument {k}", a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+
+
+def call(function, *args, case, unchanged=False, **kwargs):
     """Call a student's function; if it raises, fail with a message that names the function and the case
-    (the student's own traceback stays attached, below it)."""
+    (the student's own traceback stays attached, below it; NumPy's errors about shapes become the shapes
+    that met and their likely cause). unchanged=True: fail if the function changed an array argument in place
+    (where the instructions say it must not)."""
     name = getattr(function, "__name__", repr(function))
+    before = [(label, array, array.copy()) for label, array in _arrays_in(args, kwargs)] if unchanged else []
+    shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in args)
     try:
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
     except CheckFailed:
         raise
     except NotImplementedError as error:
@@ -153,7 +312,19 @@ def call(function, *args, case, **kwargs):
         stub = frames[-1][2] if frames else traceback.extract_tb(error.__traceback__)[-1].name
         raise CheckFailed(f"{stub} ({case}): not written yet: replace `raise NotImplementedError()` with your code") from None
     except Exception as error:  # whatever the student's code raises
+        what, hint = shape_feedback(error) if isinstance(error, ValueError) else (None, None)
+        if what:
+            raise CheckFailed(f"{name} ({case}): your function raised ValueError, shapes that do not fit: {what}\n"
+                              f"  the arguments' shapes: {shapes}\n  NumPy said: {str(error).strip()}"
+                              + (f"\n  hint: {hint}" if hint else "")) from error
         raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error
+    for label, array, copy in before:
+        if array.shape != copy.shape or not np.array_equal(array, copy, equal_nan=True):
+            raise CheckFailed(f"{name} ({case}): changed its {label} in place (shape {copy.shape}); the caller's "
+                              f"array must stay as it was\n  hint: `a -= ...`, `a *= ...`, `a[...] = ...` and out= "
+                              f"write into the caller's array\n  fix: compute a new array instead (a = a - ...), or "
+                              f"work on a.copy()")
+    return result
 
 
 @contextlib.contextmanager

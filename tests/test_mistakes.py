@@ -6,11 +6,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse import inprocess, mistakes
+from mlpcourse import checks, inprocess, mistakes
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = mistakes.load_catalogue()
 SOLUTIONS = sorted((ROOT / "solutions").rglob("*.ipynb"))
+
+
+@pytest.fixture(autouse=True)
+def every_hint_level():
+    """The catalogue's hints are checked at the full level (3: what is off, the concept and the fix)."""
+    with checks.hints_at(3):
+        yield
 
 
 def graded_failures(path, replacements=None):
