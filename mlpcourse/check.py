@@ -6,6 +6,8 @@
 Save the notebook first. It is graded exactly as `course.py grade` grades a class (restored test cells,
 a fresh kernel, the time and output limits; your file is only read), and every graded test is listed with
 its points and, when it failed, the message it gave. The hidden tests' code is not shown, only their results.
+Hints come in levels (mlpcourse.checks): 1 says what is off, 2 (the default) adds the concept involved, 3 the
+fix: `course.py check NB --hints 3`, `report(hints=3)`.
 """
 import argparse
 import os
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, intake, sandbox
+from . import batch, checks, intake, sandbox
 from .grade import ROOT, GradingError, course_assignments
 from .statuses import GRADED
 
@@ -38,8 +40,14 @@ def locate(notebook_path):
     return assignment, path
 
 
-def check(notebook_path):
-    """Grade one notebook as the batch grader does; return [(test cell id, points earned, points possible, failure)]."""
+def check(notebook_path, hints=None):
+    """Grade one notebook as the batch grader does, its failures shown at hint level `hints` (default: the level
+    set in this process, else checks.DEFAULT_HINT_LEVEL); return [(test cell id, points earned, points possible, failure)]."""
+    with checks.hints_at(hints or checks.hint_level()):
+        return _check(notebook_path)
+
+
+def _check(notebook_path):
     assignment, path = locate(notebook_path)
     sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4)
                for a, notebooks in course_assignments().items() for n in notebooks}
@@ -63,25 +71,29 @@ def print_results(results):
     print(f"\nscore: {total:g} / {possible:g}")
 
 
-def report(notebook=None):
+def report(notebook=None, hints=None):
     """Grade a saved notebook from inside Jupyter and print the results: `notebook` defaults to the notebook
-    this kernel belongs to (Jupyter names it in JPY_SESSION_NAME). Save the notebook first."""
+    this kernel belongs to (Jupyter names it in JPY_SESSION_NAME); `hints` is the hint level (1 what is off,
+    2 and the concept, 3 and the fix; default: the notebook's). Save the notebook first."""
     path = Path(notebook or os.environ.get("JPY_SESSION_NAME", ""))
     if not path.name.endswith(".ipynb"):
         print("Name the notebook to grade: report('linear_relu.ipynb')")
         return
     try:
-        print_results(check(path))
-    except GradingError as error:
+        print_results(check(path, hints))
+    except (GradingError, ValueError) as error:
         print(f"could not grade: {error}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="course.py check", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path, help="your exercise notebook, e.g. exercises/a3_backprop/linear_relu.ipynb")
+    parser.add_argument("--hints", type=int, choices=sorted(checks.HINT_LEVELS), default=None,
+                        help=f"hint level: 1 what is off, 2 and the concept involved, 3 and the fix "
+                             f"(default {checks.DEFAULT_HINT_LEVEL}, or the environment's MLPCOURSE_HINTS)")
     args = parser.parse_args(argv)
     try:
-        results = check(args.notebook)
+        results = check(args.notebook, args.hints)
     except GradingError as error:
         sys.exit(f"course.py check: {error}")
     print_results(results)
