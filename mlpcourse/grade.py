@@ -238,9 +238,13 @@ def main(argv=None):
     parser.add_argument("--max-output", type=int, default=defaults.max_output, help="characters a notebook may print (default 100000)")
     parser.add_argument("--shard", default="1/1", help="K/N: grade only the K-th of N shards of the students (default 1/1)")
     parser.add_argument("--names", action="store_true", help="name students in the class report (default: anonymous ids)")
+    parser.add_argument("--hints", type=int, choices=(1, 2, 3), default=3, help="hint level of the feedback: 1 what is "
+                        "off, 2 and the concept involved, 3 (default: graded work is final) and the fix")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the bubblewrap sandbox where it is missing (every report then says so)")
     args = parser.parse_args(argv)
+    from .checks import set_hint_level
+    set_hint_level(args.hints)  # the workers, forked, show their failures at this level
     if not args.unsandboxed and not sandbox.bubblewrap():
         sys.exit("course.py grade: the grading sandbox needs bubblewrap (`bwrap`), which is not installed: install it "
                  "(Debian/Ubuntu: apt-get install bubblewrap; see the README), or pass --unsandboxed to grade without it")
