@@ -16,9 +16,13 @@ from dataclasses import asdict, dataclass, field
 
 import nbformat
 
-from . import cheating, restore, sealed
+from . import cells, cheating, restore, sealed
 from .statuses import (CELLS_MISSING, CHANNEL_BROKEN, FLAGGED, GRADED, GRADER_ERROR, MALFORMED,
                        TAMPERED, TIMED_OUT, WRONG_ASSIGNMENT)
+
+
+class GradingError(Exception):
+    """A problem with the grading run itself (not with a student's work)."""
 
 
 # the line each release's footer gives students to grade themselves: a cell of it is neither run nor flagged
@@ -52,17 +56,15 @@ class Result:
     flags: list = field(default_factory=list)  # what looked like cheating, for a person to look at
 
 
-def grade_cells(notebook):
-    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
 
 
 def feedback_notebook(graded, release):
     """The graded notebook as feedback: each test cell's code as the student saw it (hidden tests removed) and
     its errors as their message alone (a traceback would quote the hidden tests' code; nbgrader#917)."""
-    visible = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells if "nbgrader" in c.metadata}
+    visible = {cells.grade_id(c): c.source for c in release.cells if cells.grade_id(c)}
     shown = copy.deepcopy(graded)
-    for cell in grade_cells(shown):
-        cell.source = visible.get(cell.metadata["nbgrader"]["grade_id"], "# (test code not shown)")
+    for cell in cells.test_cells(shown):
+        cell.source = visible.get(cells.grade_id(cell), "# (test code not shown)")
         for output in cell.outputs:
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
@@ -76,13 +78,13 @@ def grade_notebook(item, source, release, limits, other_notebooks, sandboxed=Tru
     assignment's). other_notebooks: {"<assignment>/<notebook>": grade ids} of every notebook of the course.
     """
     result = Result(item.student, item.assignment, item.notebook,
-                    max_score=sum(float(c.metadata["nbgrader"]["points"]) for c in grade_cells(source)))
+                    max_score=sum(cells.points(c) for c in cells.test_cells(source)))
     try:
         submitted = nbformat.read(item.path, as_version=4)
     except Exception as error:  # not JSON, not a notebook, wrong encoding, ...
         result.status, result.detail = MALFORMED, f"{type(error).__name__}: {str(error)[:200]}"
         return result, None
-    theirs = {restore.grade_id(c) for c in submitted.cells if restore.grade_id(c)}
+    theirs = {cells.grade_id(c) for c in submitted.cells if cells.grade_id(c)}
     matches = {name: len(theirs & ids) for name, ids in other_notebooks.items()}
     best = max(matches, key=matches.get)
     if matches[best] > matches[f"{item.assignment}/{item.notebook}"]:
@@ -93,14 +95,14 @@ def grade_notebook(item, source, release, limits, other_notebooks, sandboxed=Tru
     # is the course's code, which may well use the reference: it is not run)
     released = {cell.source for cell in release.cells}
     code = [cell for cell in rebuilt.notebook.cells if cell.cell_type == "code"]
-    theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (restore.is_answer(cell) or cell.source not in released)
+    theirs = [cell for cell in code if cell.id in rebuilt.student_cells and (cells.is_answer(cell) or cell.source not in released)
               and cell.source.strip() != SELF_GRADE_LINE]
     reference = cheating.reference_names(cell.source for cell in code if cell not in theirs)
     result.flags = sorted({reason for cell in theirs for reason in cheating.suspicious(cell.source, reference)})
     outcome = sealed.run_sealed(rebuilt.notebook, {cell.id for cell in theirs}, limits, sandboxed)
     result.cell_scores, result.tests = {}, []
-    for cell in grade_cells(rebuilt.notebook):
-        grade_id, points = cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"]["points"])
+    for cell in cells.test_cells(rebuilt.notebook):
+        grade_id, points = cells.grade_id(cell), cells.points(cell)
         failure = outcome.verdicts.get(grade_id, "not run")
         result.cell_scores[grade_id] = 0.0 if failure else points
         result.tests.append({"id": grade_id, "points": points, "earned": result.cell_scores[grade_id], "message": failure})
@@ -155,7 +157,7 @@ def exporter():
 
 def grade_ids_by_notebook(sources):
     """{"<assignment>/<notebook>": set of grade ids} from {(assignment, notebook): source notebook}."""
-    return {f"{a}/{n}": {restore.grade_id(c) for c in nb.cells if restore.grade_id(c)} for (a, n), nb in sources.items()}
+    return {f"{a}/{n}": {cells.grade_id(c) for c in nb.cells if cells.grade_id(c)} for (a, n), nb in sources.items()}
 
 
 def run_all(items, sources, releases, limits, on_result, sandboxed=True):

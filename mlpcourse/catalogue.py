@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from .layout import ROOT
+
 CATALOGUE = ROOT / "solutions" / "CATALOGUE.md"
 
 # The syllabus items marked [ex] (../shared/SYLLABUS.md) that each notebook practises.

@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 
 from . import batch, checks, intake, sandbox
-from .grade import ROOT, GradingError, course_assignments
+from .batch import GradingError
+from .layout import EXERCISES, SOLUTIONS, course_assignments
 from .statuses import GRADED
 
 STUDENT = "you"
@@ -29,8 +30,8 @@ def locate(notebook_path):
     if not path.is_file():
         raise GradingError(f"no such notebook: {notebook_path}")
     assignment = path.parent.name
-    if not (ROOT / "solutions" / assignment / path.name).is_file():
-        known = sorted(p.relative_to(ROOT / "solutions").as_posix() for p in (ROOT / "solutions").rglob("*.ipynb"))
+    if not (SOLUTIONS / assignment / path.name).is_file():
+        known = sorted(p.relative_to(SOLUTIONS).as_posix() for p in SOLUTIONS.rglob("*.ipynb"))
         raise GradingError(f"{notebook_path} is not an exercise notebook (expected <assignment>/<notebook>.ipynb, "
                            f"one of: {', '.join(known)})")
     try:
@@ -49,9 +50,9 @@ def check(notebook_path, hints=None):
 
 def _check(notebook_path):
     assignment, path = locate(notebook_path)
-    sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4)
+    sources = {(a, n): nbformat.read(SOLUTIONS / a / n, as_version=4)
                for a, notebooks in course_assignments().items() for n in notebooks}
-    release = nbformat.read(ROOT / "exercises" / assignment / path.name, as_version=4)
+    release = nbformat.read(EXERCISES / assignment / path.name, as_version=4)
     item = intake.Item(STUDENT, assignment, path.name, path)
     result, graded = batch.grade_notebook(item, sources[(assignment, path.name)], release, batch.Limits(),
                                           batch.grade_ids_by_notebook(sources), sandboxed=sandbox.bubblewrap() is not None)

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, class_report, intake, sandbox
+from . import batch, cells, class_report, intake, sandbox
+from .batch import GradingError
+from .layout import EXERCISES, GRADING, ROOT, SAMPLES, SOLUTIONS, course_assignments
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples" / "submitted"
 FIELDS = ["student", "assignment", "notebook", "score", "max_score", "status", "flagged", "detail"]
 
 SCRATCH_CONFIG = """\
@@ -47,10 +47,6 @@ c.CourseDirectory.root = {root!r}
 c.CourseDirectory.db_url = "sqlite:///" + {db!r}
 c.Exchange.root = {exchange!r}
 """
-
-
-class GradingError(Exception):
-    """A problem with the grading run itself (not with a student's work)."""
 
 
 def nbgrader(course, *args):
@@ -64,7 +60,7 @@ def nbgrader(course, *args):
 
 def make_scratch_course(course):
     """A course directory in `course` whose source is a copy of solutions/ and whose config is the repo's."""
-    shutil.copytree(ROOT / "solutions", course / "solutions")
+    shutil.copytree(SOLUTIONS, course / "solutions")
     grading = course / "grading"
     grading.mkdir()
     (course / "nbgrader_config.py").write_text(SCRATCH_CONFIG.format(
@@ -86,10 +82,10 @@ def record_assignments(course, assignments):
     takes seconds per assignment, so the gradebook is kept in grading/cache/, keyed by the solutions' content."""
     digest = hashlib.sha256()
     for assignment in assignments:
-        for path in sorted((ROOT / "solutions" / assignment).rglob("*")):
+        for path in sorted((SOLUTIONS / assignment).rglob("*")):
             if path.is_file():
                 digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-    cached = ROOT / "grading" / "cache" / f"gradebook-{digest.hexdigest()[:20]}.db"
+    cached = GRADING / "cache" / f"gradebook-{digest.hexdigest()[:20]}.db"
     gradebook = course / "grading" / "gradebook.db"
     if cached.is_file():
         shutil.copy(cached, gradebook)
@@ -100,12 +96,6 @@ def record_assignments(course, assignments):
     partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
     shutil.copy(gradebook, partial)
     os.replace(partial, cached)  # atomic: a parallel run sees the whole file or none
-
-
-def course_assignments():
-    """{assignment: [notebook file names]} from solutions/."""
-    return {folder.name: sorted(p.name for p in folder.glob("*.ipynb"))
-            for folder in sorted((ROOT / "solutions").iterdir()) if folder.is_dir()}
 
 
 class Report:
@@ -200,16 +190,16 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed
         recorded = []
         recorder = threading.Thread(target=lambda: recorded.append(record_assignments(course, needed)))
         recorder.start()
-        sources = {(a, n): nbformat.read(ROOT / "solutions" / a / n, as_version=4) for a in assignments for n in assignments[a]}
-        releases = {(a, n): nbformat.read(ROOT / "exercises" / a / n, as_version=4) for a in needed for n in assignments[a]}
+        sources = {(a, n): nbformat.read(SOLUTIONS / a / n, as_version=4) for a in assignments for n in assignments[a]}
+        releases = {(a, n): nbformat.read(EXERCISES / a / n, as_version=4) for a in needed for n in assignments[a]}
         out.mkdir(parents=True)
         report = Report(out, len(items), progress)
         runnable = []
         for item in items:
             if item.status:
                 source = sources.get((item.assignment, item.notebook))
-                max_score = sum(float(c.metadata["nbgrader"]["points"]) for c in batch.grade_cells(source)) if source else 0.0
-                scores = {c.metadata["nbgrader"]["grade_id"]: 0.0 for c in batch.grade_cells(source)} if source else None
+                max_score = sum(cells.points(c) for c in cells.test_cells(source)) if source else 0.0
+                scores = {cells.grade_id(c): 0.0 for c in cells.test_cells(source)} if source else None
                 report.add(item, batch.Result(item.student, item.assignment, item.notebook, 0.0, max_score,
                                               item.status, item.detail, scores))
             else:
@@ -228,7 +218,7 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed
 def main(argv=None):
     defaults = batch.Limits()
     parser = argparse.ArgumentParser(prog="course.py grade", description=__doc__.split("\n\n")[0])
-    parser.add_argument("submissions", nargs="?", type=Path, default=SAMPLES,
+    parser.add_argument("submissions", nargs="?", type=Path, default=SAMPLES / "submitted",
                         help="folder <student>/<assignment>/<notebook>.ipynb or a .zip (default: the bundled samples)")
     parser.add_argument("--out", type=Path, help="where to write the report (a new folder)")
     parser.add_argument("--workers", type=int, default=defaults.workers, help="notebooks graded at once (default: one more than the cores)")
@@ -255,7 +245,7 @@ def main(argv=None):
     except ValueError:
         sys.exit(f"course.py grade: --shard takes K/N with 1 <= K <= N, got {args.shard!r}")
     limits = batch.Limits(args.timeout, args.notebook_timeout, args.memory_mb * 2**20, args.max_output, max(1, args.workers))
-    out = args.out or ROOT / "grading" / "reports" / time.strftime("%Y%m%d-%H%M%S")
+    out = args.out or GRADING / "reports" / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
     try:
         if out.exists():

@@ -10,10 +10,10 @@ Each entry turns a correct answer into a classic wrong one and says what must ha
 tests/test_mistakes.py runs every entry and checks that exactly its `caught_by` cells fail, with its hint.
 """
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "samples" / "mistakes"
+from .layout import SAMPLES
+
+CATALOGUE = SAMPLES / "mistakes"
 
 
 def load_catalogue():

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from .cells import grade_id, is_answer
+
 
 @dataclass
 class Restoration:
@@ -29,14 +31,6 @@ class Restoration:
     retyped: list = field(default_factory=list)     # cells whose type the student changed (restored)
     duplicated: list = field(default_factory=list)  # extra copies of graded cells (dropped)
     student_cells: list = field(default_factory=list)  # ids of the cells whose code is the student's
-
-
-def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def is_answer(cell):
-    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
 def restore(submitted, source, release):

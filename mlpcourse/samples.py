@@ -9,22 +9,20 @@
 import copy
 import re
 import sys
-from pathlib import Path
 
 import nbformat
 
-from . import mistakes
+from . import cells, mistakes
+from .layout import EXERCISES, ROOT, SAMPLES, SOLUTIONS
 from .notebooks import write_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 
 
 def solution_sources(source_notebook):
     """{cell id: solution code without nbgrader's markers} for the answer cells of a source notebook."""
     return {cell.id: MARKER.sub("", cell.source) for cell in source_notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("solution")}
+            if cells.is_answer(cell)}
 
 
 def filled_in(release, answers):
@@ -44,8 +42,8 @@ def build_samples():
             sampled.setdefault(f"{assignment}/{notebook}", []).append(mistake)
     built = {}
     for notebook_path, sample_mistakes in sampled.items():
-        release = nbformat.read(ROOT / "exercises" / notebook_path, as_version=4)
-        answers = solution_sources(nbformat.read(ROOT / "solutions" / notebook_path, as_version=4))
+        release = nbformat.read(EXERCISES / notebook_path, as_version=4)
+        answers = solution_sources(nbformat.read(SOLUTIONS / notebook_path, as_version=4))
         buggy = dict(answers)
         for mistake in sample_mistakes:
             buggy[mistake["cell"]] = mistakes.apply(buggy[mistake["cell"]], mistake)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from . import cells
 from .channel import ChannelBroken, ChannelTimeout
 from .checks import STUDENT_KERNEL
 from .sandbox import Sandbox
@@ -42,19 +43,6 @@ class Outcome:
     status: str = GRADED
     detail: str = ""
     verdicts: dict = field(default_factory=dict)
-
-
-def nbgrader_kind(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    if meta.get("grade") and not meta.get("solution"):
-        return "test"
-    if meta.get("locked"):
-        return "readonly"
-    return "answer" if meta.get("solution") else None
-
-
-def is_student_setup(cell):
-    return bool(cell.metadata.get("mlpcourse", {}).get("student_setup"))
 
 
 def _parse(source):
@@ -215,21 +203,20 @@ def run_sealed(notebook, student_cell_ids, limits, sandboxed=True):
     """Run `notebook` (restored: the course's cells from the source) sealed; fill in the cells' outputs and
     execution counts; return an Outcome with every graded test's verdict."""
     outcome = Outcome()
-    tests = [cell for cell in notebook.cells if cell.cell_type == "code" and nbgrader_kind(cell) == "test"]
+    tests = cells.test_cells(notebook)
     run = SealedRun(limits, sandboxed)
     count, cell = 0, None
     try:
         for cell in notebook.cells:
             if cell.cell_type != "code":
                 continue
-            kind = nbgrader_kind(cell)
-            if kind in ("test", "readonly"):
-                if kind == "readonly" and is_student_setup(cell):
+            if cells.is_test(cell) or cells.is_readonly(cell):
+                if cells.is_student_setup(cell):
                     run.run_in_kernel(cell)
                 failure = run.run_here(cell)
-                if kind == "test":
-                    outcome.verdicts[cell.metadata["nbgrader"]["grade_id"]] = failure
-            elif kind == "answer" or cell.id in student_cell_ids:
+                if cells.is_test(cell):
+                    outcome.verdicts[cells.grade_id(cell)] = failure
+            elif cells.is_answer(cell) or cell.id in student_cell_ids:
                 run.run_in_kernel(cell)
             else:
                 continue  # the course's own demonstration, untouched by the student
@@ -247,7 +234,7 @@ def run_sealed(notebook, student_cell_ids, limits, sandboxed=True):
     finally:
         run.stop()
     for test in tests:
-        grade_id = test.metadata["nbgrader"]["grade_id"]
+        grade_id = cells.grade_id(test)
         if grade_id not in outcome.verdicts:
             outcome.verdicts[grade_id] = f"not run: {outcome.detail or 'the notebook stopped before this test'}"
     if outcome.status == GRADED and run.out_of_memory_in:

@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse import batch, class_report, grade, mistakes, samples
+from mlpcourse import batch, cells, class_report, grade, mistakes, samples
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT, NOTEBOOK = "a3_backprop", "linear_relu.ipynb"
 SOURCE = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
-POINTS = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"]) for c in batch.grade_cells(SOURCE)}
+POINTS = {cells.grade_id(c): cells.points(c) for c in cells.test_cells(SOURCE)}
 CATALOGUE = {m["hint"]: m for a, n, m in mistakes.load_catalogue() if (a, n) == (ASSIGNMENT, NOTEBOOK)}
 
 # bugs the catalogue does not know: the change, the one test that fails, and how its message says it failed
@@ -103,6 +103,7 @@ def graded(tmp_path_factory):
     started = time.perf_counter()
     grade.grade(folder, out, LIMITS, progress=lambda line: None)
     grading_seconds = time.perf_counter() - started
+    assert (out / "report.html").is_file() and (out / "canvas_grades.csv").is_file()  # course.py grade writes them
     records = json.loads((out / "results.json").read_text())
     started = time.perf_counter()
     report = class_report.write_class_report(records, out)
@@ -196,8 +197,8 @@ def test_the_report_shows_anonymous_ids_unless_asked_for_names(graded):
 
 def test_lms_gradebooks_hold_each_students_points_and_statuses(graded):
     made, out, *_ = graded
-    possible = sum(float(c.metadata["nbgrader"]["points"]) for path in (ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb")
-                   for c in batch.grade_cells(nbformat.read(path, as_version=4)))
+    possible = sum(cells.points(c) for path in (ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb")
+                   for c in cells.test_cells(nbformat.read(path, as_version=4)))
     canvas = list(csv.reader(open(out / "canvas_grades.csv", newline="")))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT, "Notes"]
     assert canvas[1][0].strip() == "Points Possible" and float(canvas[1][5]) == possible
