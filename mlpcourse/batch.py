@@ -58,11 +58,17 @@ class Result:
 
 
 
-def feedback_notebook(graded, release):
+def feedback_notebook(graded, release, flags=()):
     """The graded notebook as feedback: each test cell's code as the student saw it (hidden tests removed) and
-    its errors as their message alone (a traceback would quote the hidden tests' code; nbgrader#917)."""
+    its errors as their message alone (a traceback would quote the hidden tests' code; nbgrader#917); on top,
+    what the grader flagged for a person to look at, if anything."""
     visible = {cells.grade_id(c): c.source for c in release.cells if cells.grade_id(c)}
     shown = copy.deepcopy(graded)
+    if flags:
+        note = nbformat.v4.new_markdown_cell("**Flagged for your instructor to look at:** " + "; ".join(f"`{flag}`" for flag in flags) +
+                                             ". The points above were computed as usual; a person decides.")
+        note.id = "grader-flags"
+        shown.cells.insert(0, note)
     for cell in cells.test_cells(shown):
         cell.source = visible.get(cells.grade_id(cell), "# (test code not shown)")
         for output in cell.outputs:
@@ -139,7 +145,7 @@ def _worker(item, source, release, limits, other_notebooks, sandboxed, connectio
         notebook_json = html = None
         if graded is not None:
             notebook_json = nbformat.writes(graded)
-            html, _ = exporter().from_notebook_node(feedback_notebook(graded, release))
+            html, _ = exporter().from_notebook_node(feedback_notebook(graded, release, result.flags))
         connection.send((asdict(result), notebook_json, html))
     except Exception as error:  # a bug of ours or a broken environment: say so in the report, go on
         connection.send((asdict(Result(item.student, item.assignment, item.notebook, status=GRADER_ERROR,

@@ -372,6 +372,7 @@ def test_no_cheat_earns_more_than_its_wrong_answer_and_the_instructor_sees_it(cl
         assert row["status"] != "graded" and any(flag in reason for reason in row["flags"]), row
         with open(out / "scores.csv") as file:
             assert flag in next(r for r in csv.DictReader(file) if r["student"] == student and r["notebook"] == NOTEBOOK)["flagged"]
+        assert flag in (out / "feedback" / student / ASSIGNMENT / "linear_relu.html").read_text()
 
 
 def test_flags_reach_nbgraders_gradebook(class_batch):
