@@ -6,7 +6,7 @@ grading/                  everything a semester of grading produces; git ignores
 """
 import os
 
-from mlpcourse.batch import Limits
+from mlpcourse.notebook_grader import Limits
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -25,7 +25,7 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 c.Exchange.root = os.path.join(GRADING, "exchange")
 os.makedirs(c.Exchange.root, exist_ok=True)  # formgrader offers Release and Collect only when it exists
 
-# The limits are the course grader's (mlpcourse.batch.Limits, their one place): 60 s a cell stops a runaway
+# The limits are the course grader's (mlpcourse.notebook_grader.Limits, their one place): 60 s a cell stops a runaway
 # loop without cutting off a slow but honest laptop; 200 lines an output keep feedback files small.
 LIMITS = Limits()
 c.Execute.timeout = LIMITS.cell_timeout

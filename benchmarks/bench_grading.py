@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlpcourse import batch, grade  # noqa: E402
+from mlpcourse import grade  # noqa: E402
+from mlpcourse.notebook_grader import Limits  # noqa: E402
 
 ASSIGNMENT, NOTEBOOK = "a3_backprop", "linear_relu.ipynb"
 
@@ -49,7 +50,7 @@ def plain_nbgrader(submissions, course):
 
 def ours(submissions, out):
     started = time.perf_counter()
-    rows = grade.grade(submissions, out, batch.Limits(), progress=lambda line: None)
+    rows = grade.grade(submissions, out, Limits(), progress=lambda line: None)
     return time.perf_counter() - started, {r.student: r.score for r in rows if r.notebook == NOTEBOOK}
 
 
@@ -64,7 +65,7 @@ def main():
         ours_seconds, ours_scores = ours(scratch / "class", scratch / "report")
         plain_seconds, plain_scores = plain_nbgrader(scratch / "class", scratch / "nbgrader")
     same = ours_scores == plain_scores
-    print(f"{count} submissions of {ASSIGNMENT}/{NOTEBOOK}, {batch.Limits().workers} worker(s)")
+    print(f"{count} submissions of {ASSIGNMENT}/{NOTEBOOK}, {Limits().workers} worker(s)")
     print(f"course.py grade        {ours_seconds:7.1f} s   {ours_seconds / count:.2f} s per submission")
     print(f"nbgrader autograde     {plain_seconds:7.1f} s   {plain_seconds / count:.2f} s per submission")
     print(f"ratio (ours / nbgrader): {ours_seconds / plain_seconds:.2f}")

@@ -7,7 +7,6 @@ and the syllabus items each notebook practises.
 import ast
 import re
 import sys
-from pathlib import Path
 
 import nbformat
 
@@ -36,6 +35,9 @@ SYLLABUS = {
     "a7_batchnorm/batchnorm_backward.ipynb": "8. Backward pass through batch norm (all three paths)",
     "a8_init/scaled_init.ipynb": "9. Gains; Xavier/Glorot and He/Kaiming, uniform and normal, fan modes",
     "a8_init/orthogonal.ipynb": "9. Orthogonal initialization",
+    "a9_capstone/mnist_mlp.ipynb": "6. An MLP trained on real digit images, hidden sizes 128 and 256 (784-128-256-10, "
+                                   "all of it the student's own code; held-out accuracy bar)",
+    "a9_capstone/mnist1d_open.ipynb": "6. Over- and underfitting: beat the MNIST-1D MLP baseline (graded by hand)",
 }
 
 

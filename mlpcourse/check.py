@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, checks, intake, sandbox
-from .batch import GradingError
+from . import checks, intake, notebook_grader, sandbox
+from .notebook_grader import GradingError
 from .layout import EXERCISES, SOLUTIONS, course_assignments
 from .statuses import GRADED
 
@@ -54,8 +54,8 @@ def _check(notebook_path):
                for a, notebooks in course_assignments().items() for n in notebooks}
     release = nbformat.read(EXERCISES / assignment / path.name, as_version=4)
     item = intake.Item(STUDENT, assignment, path.name, path)
-    result, graded = batch.grade_notebook(item, sources[(assignment, path.name)], release, batch.Limits(),
-                                          batch.grade_ids_by_notebook(sources), sandboxed=sandbox.bubblewrap() is not None)
+    result, graded = notebook_grader.grade_notebook(item, sources[(assignment, path.name)], release, notebook_grader.Limits(),
+                                          notebook_grader.grade_ids_by_notebook(sources), sandboxed=sandbox.bubblewrap() is not None)
     if graded is None:
         raise GradingError(f"{notebook_path}: {result.status}: {result.detail}")
     if result.status != GRADED:

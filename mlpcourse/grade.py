@@ -34,8 +34,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, cells, class_report, intake, sandbox
-from .batch import GradingError
+from . import cells, class_report, intake, sandbox, workers
+from .notebook_grader import GradingError, Limits, Result
 from .layout import EXERCISES, GRADING, ROOT, SAMPLES, SOLUTIONS, course_assignments
 
 FIELDS = ["student", "assignment", "notebook", "score", "max_score", "status", "flagged", "detail"]
@@ -174,7 +174,7 @@ def in_shard(student, shard):
 def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed=True, names=False):
     """Grade everything under `submissions` (folder or zip); write the report to `out` (with the class report,
     which names students only when `names`); return the rows."""
-    limits = limits or batch.Limits()
+    limits = limits or Limits()
     assignments = course_assignments()
     with tempfile.TemporaryDirectory(prefix="mlp-grade-") as scratch:
         scratch = Path(scratch)
@@ -200,11 +200,11 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed
                 source = sources.get((item.assignment, item.notebook))
                 max_score = sum(cells.points(c) for c in cells.test_cells(source)) if source else 0.0
                 scores = {cells.grade_id(c): 0.0 for c in cells.test_cells(source)} if source else None
-                report.add(item, batch.Result(item.student, item.assignment, item.notebook, 0.0, max_score,
+                report.add(item, Result(item.student, item.assignment, item.notebook, 0.0, max_score,
                                               item.status, item.detail, scores))
             else:
                 runnable.append(item)
-        batch.run_all(runnable, sources, releases, limits, report.add, sandboxed)
+        workers.run_all(runnable, sources, releases, limits, report.add, sandboxed)
         recorder.join()
         if not recorded:
             raise GradingError("nbgrader could not generate the assignments from solutions/ (run nbgrader generate_assignment to see why)")
@@ -216,7 +216,7 @@ def grade(submissions, out, limits=None, progress=print, shard=(0, 1), sandboxed
 
 
 def main(argv=None):
-    defaults = batch.Limits()
+    defaults = Limits()
     parser = argparse.ArgumentParser(prog="course.py grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", nargs="?", type=Path, default=SAMPLES / "submitted",
                         help="folder <student>/<assignment>/<notebook>.ipynb or a .zip (default: the bundled samples)")
@@ -244,7 +244,7 @@ def main(argv=None):
             raise ValueError
     except ValueError:
         sys.exit(f"course.py grade: --shard takes K/N with 1 <= K <= N, got {args.shard!r}")
-    limits = batch.Limits(args.timeout, args.notebook_timeout, args.memory_mb * 2**20, args.max_output, max(1, args.workers))
+    limits = Limits(args.timeout, args.notebook_timeout, args.memory_mb * 2**20, args.max_output, max(1, args.workers))
     out = args.out or GRADING / "reports" / time.strftime("%Y%m%d-%H%M%S")
     started = time.perf_counter()
     try:

@@ -14,13 +14,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse import batch, grade
+from mlpcourse import grade
+from mlpcourse.notebook_grader import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT, NOTEBOOK = "a3_backprop", "linear_relu.ipynb"
 SAMPLES = ROOT / "samples" / "submitted"
 FULL = 11.0  # the points of linear_relu.ipynb: 2 + 2 + 2 + 2 + 1 + 2
-LIMITS = batch.Limits(cell_timeout=8, total_timeout=40, memory=3 * 1024**3, max_output=5_000, workers=2)
+LIMITS = Limits(cell_timeout=8, total_timeout=40, memory=3 * 1024**3, max_output=5_000, workers=2)
 
 
 def sample(student):

@@ -18,7 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlpcourse import batch, cells, class_report, grade, mistakes, samples
+from mlpcourse import cells, class_report, grade, mistakes, samples
+from mlpcourse.notebook_grader import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT, NOTEBOOK = "a3_backprop", "linear_relu.ipynb"
@@ -51,7 +52,7 @@ PROFILES = [
 CHEATER, BROKEN = "learner_reference", "learner_broken"   # graded and flagged; a file that is not a notebook
 SAMPLE_STUDENTS = ("correct", "buggy", "untouched")
 IN_SAMPLE = tuple(m["hint"] for m in CATALOGUE.values() if m.get("in_sample"))
-LIMITS = batch.Limits(cell_timeout=20, total_timeout=60, memory=3 * 1024**3, max_output=5_000)
+LIMITS = Limits(cell_timeout=20, total_timeout=60, memory=3 * 1024**3, max_output=5_000)
 
 
 def answer_notebook(bugs):

@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import struct
-import sys
 import time
 from pathlib import Path
 
