@@ -49,6 +49,8 @@ def check(notebook_path, hints=None):
 
 
 def _check(notebook_path):
+    if os.name == "nt":  # the student's kernel talks to the grader over POSIX pipes (select, process groups)
+        raise GradingError("grading needs Linux or macOS: on Windows, run the course in WSL (Windows Subsystem for Linux)")
     assignment, path = locate(notebook_path)
     sources = {(a, n): nbformat.read(SOLUTIONS / a / n, as_version=4)
                for a, notebooks in course_assignments().items() for n in notebooks}
