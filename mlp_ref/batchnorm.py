@@ -65,6 +65,16 @@ class BatchNorm1d(Module):
             return self._normalized
         return self._normalized * self.weight.data + self.bias.data
 
+    @property
+    def normalized(self):
+        """x̂ of the last forward: (x − μ) / √(σ² + eps), shape (N, num_features)."""
+        return self._normalized
+
+    @property
+    def std(self):
+        """√(σ² + eps) of the last forward, per feature (the batch's σ² or the running one, as forward used)."""
+        return 1.0 / self._inv_std
+
     def _update_running_statistics(self, mean, var, n):
         self.num_batches_tracked += 1
         factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
@@ -73,6 +83,7 @@ class BatchNorm1d(Module):
         self.running_var[...] = (1 - factor) * self.running_var + factor * unbiased_var
 
     def backward(self, grad_output):
+        """∂L/∂x for the last forward's input; adds ∂L/∂γ and ∂L/∂β into the parameters' grad."""
         check_shape("BatchNorm1d grad_output", grad_output, self._normalized.shape)
         x_hat = self._normalized
         if self.affine:

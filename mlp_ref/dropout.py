@@ -3,7 +3,7 @@ import numpy as np
 
 from ._rng import get_generator
 from ._validate import as_float_array, check_shape
-from .module import Module
+from .module import BackwardBeforeForward, Module
 
 
 class Dropout(Module):
@@ -53,6 +53,9 @@ class Dropout(Module):
     def backward(self, grad_output):
         if not self.training:
             return grad_output
+        if self.mask is None:
+            raise BackwardBeforeForward("Dropout: backward needs the mask forward draws; call the module on an "
+                                        "input (its forward, in training mode) first")
         check_shape("Dropout grad_output", grad_output, self.mask.shape)
         return grad_output * (self.mask * self._scale()).astype(grad_output.dtype)
 

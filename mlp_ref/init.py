@@ -60,6 +60,11 @@ def _calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
+def fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight: (in, out) for a Linear weight of shape (out, in)."""
+    return _calculate_fan_in_and_fan_out(tensor)
+
+
 def _calculate_correct_fan(tensor, mode):
     if mode not in FAN_MODES:
         raise ValueError(f"Mode {mode!r} not supported; expected one of {', '.join(FAN_MODES)}")
@@ -107,22 +112,24 @@ def _uniform_with_std(tensor, std, generator):
     return uniform_(tensor, -bound, bound, generator)
 
 
-def _xavier_std(tensor, gain):
+def xavier_std(tensor, gain=1.0):
+    """The standard deviation both Xavier initialisations give: gain · √(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(−b, b) with b = gain · √(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
-    return _uniform_with_std(tensor, _xavier_std(tensor, gain), generator)
+    return _uniform_with_std(tensor, xavier_std(tensor, gain), generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std²) with std = gain · √(2 / (fan_in + fan_out))."""
-    return normal_(tensor, 0.0, _xavier_std(tensor, gain), generator)
+    return normal_(tensor, 0.0, xavier_std(tensor, gain), generator)
 
 
-def _kaiming_std(tensor, a, mode, nonlinearity):
+def kaiming_std(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """The standard deviation both Kaiming initialisations give: gain / √fan (arguments as kaiming_uniform_)."""
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
@@ -133,12 +140,12 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     the default a = 0 makes it a ReLU). mode: "fan_in" keeps the forward signal's variance,
     "fan_out" the backward gradient's.
     """
-    return _uniform_with_std(tensor, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+    return _uniform_with_std(tensor, kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std²) with std = gain / √fan; arguments as kaiming_uniform_."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+    return normal_(tensor, 0.0, kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def lecun_uniform_(tensor, generator=None):

@@ -7,6 +7,14 @@ parameters into `param.grad` (accumulated, as in PyTorch, until `zero_grad()`).
 """
 import numpy as np
 
+# what modules' forward passes keep for their backward (never set before the first forward)
+SAVED_BY_FORWARD = frozenset({"_input", "_output", "_normalized", "_inv_std", "_batch_statistics", "_local_grad",
+                              "_terms_shape", "_scale"})
+
+
+class BackwardBeforeForward(RuntimeError):
+    """backward (or a value forward computes) was asked of a module whose forward has not run yet."""
+
 
 class Parameter:
     """A trainable array (`data`) and the gradient of the loss with respect to it (`grad`, same shape)."""
@@ -36,6 +44,13 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
+
+    def __getattr__(self, name):
+        """Reached only for attributes that are not set: forward's saved values before any forward."""
+        if name in SAVED_BY_FORWARD:
+            raise BackwardBeforeForward(f"{type(self).__name__}: backward needs the values forward keeps; "
+                                        f"call the module on an input (its forward) first")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward")

@@ -109,6 +109,19 @@ class CheckFailed(AssertionError):
         super().__init__(at_level(self.full_message, hint_level()))
 
 
+SQUEEZED_HINT = Hint("an axis of size 1 was dropped (a batch of one, a single feature or output): squeeze(), "
+                     "indexing with [0], or a reduction without keepdims removes it",
+                     fix="keep the axis: no squeeze(); x[0:1] instead of x[0]; keepdims=True")
+KEPT_AXIS_HINT = Hint("the result has an extra axis of size 1: a sum or mean with keepdims=True, or x[None] or a "
+                      "reshape, kept an axis the answer does not have",
+                      fix="reduce without keepdims=True where the answer loses the axis")
+# float32 keeps about 7 significant digits: values that agree to 1e-6 but not to RTOL passed through float32
+FLOAT32_RTOL = 1e-6
+FLOAT32_HINT = Hint("your values agree with the expected ones to about 7 digits, the precision of float32: a float32 "
+                    "number or array entered the computation (np.float32(...), dtype=np.float32, astype)",
+                    fix="compute in the inputs' float64: drop the float32")
+
+
 def _describe(array):
     return f"shape {array.shape}, dtype {array.dtype}"
 
@@ -145,7 +158,11 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
     hint_line = f"\n  hint: {hint}" if hint else ""
     if got.shape != expected.shape:
         transposed = got.ndim == 2 and got.shape == expected.shape[::-1]
-        extra = "\n  hint: the shape is transposed: check which side of the product the matrix is on" if transposed and not hint else ""
+        squeezed = 1 in expected.shape and got.shape == tuple(size for size in expected.shape if size != 1)
+        kept = 1 in got.shape and expected.shape == tuple(size for size in got.shape if size != 1)
+        extra = ("\n  hint: the shape is transposed: check which side of the product the matrix is on" if transposed and not hint
+                 else f"\n  hint: {SQUEEZED_HINT}" if squeezed and not hint
+                 else f"\n  hint: {KEPT_AXIS_HINT}" if kept and not hint else "")
         raise CheckFailed(f"{header}: wrong shape.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}{hint_line}{extra}")
     if check_dtype and got.dtype != expected.dtype:
         raise CheckFailed(f"{header}: wrong dtype.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}\n"
@@ -175,6 +192,8 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
     ]
     if finite_mismatch.any():
         lines.append("  your answer has inf or nan where the expected one is finite: an overflow? (exp of a large number)")
+    if not hint and np.allclose(got_f, expected_f, rtol=FLOAT32_RTOL, atol=0) and got.dtype == np.float64:
+        hint_line = f"\n  hint: {FLOAT32_HINT}"
     raise CheckFailed("\n".join(lines) + hint_line)
 
 
