@@ -122,6 +122,18 @@ FLOAT32_HINT = Hint("your values agree with the expected ones to about 7 digits,
                     fix="compute in the inputs' float64: drop the float32")
 
 
+def _dtype_hint(dtype):
+    """What an answer of the wrong `dtype` says about the mistake."""
+    if dtype == bool:
+        return Hint("keep the input's dtype: a comparison such as x > 0 gives True/False (dtype bool), not numbers",
+                    fix="turn it into numbers of the input's dtype: (x > 0).astype(x.dtype)")
+    if np.issubdtype(dtype, np.integer):
+        return Hint("keep the input's dtype: whole numbers came out (an int array, np.zeros(..., dtype=int), or a // b)",
+                    fix="build arrays from the input (np.zeros_like(x)), divide with /")
+    return Hint("keep the input's dtype; do not build arrays with a fixed dtype like np.float32 or int",
+                fix="np.zeros_like(x), x.dtype, or no dtype= at all")
+
+
 def _describe(array):
     return f"shape {array.shape}, dtype {array.dtype}"
 
@@ -166,7 +178,7 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
         raise CheckFailed(f"{header}: wrong shape.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}{hint_line}{extra}")
     if check_dtype and got.dtype != expected.dtype:
         raise CheckFailed(f"{header}: wrong dtype.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}\n"
-                          f"  hint: keep the input's dtype; do not build arrays with a fixed dtype like np.float32 or int")
+                          f"  hint: {_dtype_hint(got.dtype)}")
     if not np.issubdtype(got.dtype, np.number) and got.dtype != bool:
         raise CheckFailed(f"{header}: expected numbers, got dtype {got.dtype}")
     got_f, expected_f = got.astype(np.float64), expected.astype(np.float64)
@@ -192,7 +204,7 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
     ]
     if finite_mismatch.any():
         lines.append("  your answer has inf or nan where the expected one is finite: an overflow? (exp of a large number)")
-    if not hint and np.allclose(got_f, expected_f, rtol=FLOAT32_RTOL, atol=0) and got.dtype == np.float64:
+    if not hint and np.allclose(got_f, expected_f, rtol=FLOAT32_RTOL, atol=0) and np.issubdtype(got.dtype, np.floating):
         hint_line = f"\n  hint: {FLOAT32_HINT}"
     raise CheckFailed("\n".join(lines) + hint_line)
 
@@ -269,10 +281,10 @@ def _broadcast_hint(first, second):
     """What two shapes that do not broadcast together say about the mistake."""
     small, large = sorted((first, second), key=len)
     if len(large) == len(small) + 1 and any(large[:axis] + large[axis + 1:] == small for axis in range(len(large))):
-        return Hint(f"a sum, mean or max over an axis dropped that axis ({large} became {small}), so the result no "
-                    f"longer lines up with the array it came from: broadcasting matches sizes from the right",
-                    fix="keep the reduced axis with keepdims=True (e.g. x.sum(axis=1, keepdims=True)), or index "
-                        "with [:, None]")
+        return Hint(f"an axis was dropped ({large} became {small}), by a sum, mean or max without keepdims or by "
+                    f"indexing such as x[rows, labels], so the result no longer lines up with the array it came "
+                    f"from: broadcasting matches sizes from the right",
+                    fix="keep the axis: keepdims=True (e.g. x.sum(axis=1, keepdims=True)), or index with [:, None]")
     if len(first) == len(second) == 2 and first == second[::-1]:
         return Hint(f"{first} and {second} are each other's transpose: one operand is transposed",
                     fix="write the shape of each array in the line under it and drop (or add) the .T that does not fit")

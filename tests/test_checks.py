@@ -100,7 +100,7 @@ def test_a_reduction_without_keepdims_and_a_transposed_operand_are_told_apart():
     def subtract_transpose(x):
         return x - x.T
 
-    assert "a sum, mean or max over an axis dropped that axis ((5, 4) became (5,))" in raised_by(centre, np.ones((5, 4)))
+    assert "an axis was dropped ((5, 4) became (5,))" in raised_by(centre, np.ones((5, 4)))
     assert "keepdims=True" in raised_by(centre, np.ones((5, 4)))
     transposed = raised_by(subtract_transpose, np.ones((5, 4)))
     assert "(5, 4) and (4, 5) are each other's transpose" in transposed and "keepdims" not in transposed
