@@ -36,6 +36,7 @@ from nbgrader.utils import notebook_hash
 from .hub_exchange import submitter
 
 POLL_SECONDS = 1.0
+GATHER_SECONDS = 1.5
 
 
 def parse_deadline(text):
@@ -88,6 +89,9 @@ class Service:
         """Grade every new submission; publish held feedback whose deadline has passed. Stopped in the middle
         (the hub stops its services with SIGINT, then SIGTERM), it gives back the claims it has not graded."""
         new = [s for s in finished_submissions(self.course / "inbound") if self.claim(s)]
+        if new:  # submissions made at the same moment finish a little apart: grade them in one batch
+            time.sleep(GATHER_SECONDS)
+            new += [s for s in finished_submissions(self.course / "inbound") if self.claim(s)]
         try:
             for batch in in_batches(new):
                 self.grade(batch)

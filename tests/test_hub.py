@@ -61,7 +61,6 @@ def missing_requirement():
 
 MISSING = missing_requirement()
 ON_CI = os.environ.get("CI") == "true"
-pytestmark = pytest.mark.skipif(MISSING is not None and not ON_CI, reason=str(MISSING))
 
 
 def free_ports(count):
@@ -215,8 +214,10 @@ def _exists(user):
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    if MISSING:
+    if MISSING and ON_CI:
         pytest.fail(f"CI=true, but the hub cannot run: {MISSING}")
+    if MISSING:
+        pytest.skip(MISSING)
     started = time.monotonic()
     tag = secrets.token_hex(2)
     users = {role: f"mlptest{tag}-{role}" for role in ("inst", "s1", "s2", "s3", "out")}
@@ -237,7 +238,9 @@ def hub(tmp_path_factory):
     try:
         deploy("install", "--prefix", PREFIX, "--port", port, "--hub-port", hub_port, "--proxy-api-port", proxy_port,
                "--grade-on-submit", "visible")
+        print(f"\n  installed: {time.monotonic() - started:.1f} s", end="")
         deploy("add-users", "--prefix", PREFIX, class_list)
+        print(f"\n  users added: {time.monotonic() - started:.1f} s", end="")
         process = subprocess.Popen([sys.executable, DEPLOY, "start", "--prefix", PREFIX], stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         running = Hub(port, users, passwords)
@@ -365,6 +368,12 @@ def test_attacks_fail(hub):
         attempt = hub.as_user(u["s1"], "cat", target)
         assert attempt.returncode != 0 and "Permission denied" in attempt.stderr, target
 
+    # the lectures are everyone's to read and nobody's to change
+    lecture = hub.home("s1") / "lectures" / sorted(p.name for p in (ROOT / "lectures").glob("*.ipynb"))[0]
+    assert hub.as_user(u["s1"], "cat", lecture).returncode == 0
+    assert hub.as_user(u["s1"], "touch", lecture).returncode != 0
+    assert hub.as_user(u["s1"], "touch", lecture.parent / "mine.ipynb").returncode != 0
+
     # students cannot list the exchange's submissions or feedback, nor read the cache that names theirs
     for folder in ("inbound", "feedback"):
         attempt = hub.as_user(u["s2"], "ls", hub.exchange / folder)
@@ -478,3 +487,31 @@ def login(page, hub, role):
     page.fill("input[name=password]", hub.passwords[role])
     page.click("#login_submit")
     page.wait_for_url(f"**/user/{hub.users[role]}/**")
+
+
+def test_feedback_on_submit_is_held_until_the_deadline_when_it_shows_nothing(tmp_path):
+    """--grade-on-submit none: the graded feedback reaches the exchange only once the deadline has passed."""
+    from nbgrader.utils import notebook_hash
+
+    from mlpcourse.hub_on_submit import Service
+
+    course = tmp_path / "exchange" / COURSE
+    for folder in ("inbound", "feedback"):
+        (course / folder).mkdir(parents=True)
+    (tmp_path / "grader" / "state").mkdir(parents=True)
+    later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).isoformat()
+    service = Service({"prefix": str(tmp_path), "exchange": str(tmp_path / "exchange"), "course_id": COURSE,
+                       "grade_on_submit": "none", "deadlines": {"a1_perceptron": later}})
+    submission = course / "inbound" / "ada+a1_perceptron+2027-01-01 10:00:00.000000 UTC+abc"
+    submission.mkdir()
+    (submission / "submission_secret.txt").write_text("f00d" * 32)
+    feedback = tmp_path / "perceptron.html"
+    feedback.write_text("<p>feedback</p>")
+    published = course / "feedback" / (notebook_hash(secret="f00d" * 32, notebook_id="perceptron") + ".html")
+
+    service.deliver(feedback, submission, {"assignment": "a1_perceptron", "notebook": "perceptron.ipynb"})
+    service.release_due()
+    assert not published.exists()
+    service.deadlines["a1_perceptron"] = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    service.release_due()
+    assert published.read_text() == "<p>feedback</p>"
