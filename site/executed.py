@@ -4,6 +4,7 @@ the site after a text edit runs no notebook at all (the pages take the text from
 import ast
 import hashlib
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -80,8 +81,8 @@ def execute(path, target):
     try:
         client.execute()
     except CellExecutionError as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
-        return lines[-1] if lines else "a cell failed"
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in str(error).splitlines() if line.strip()]
+        return lines[-1] if lines else "a cell failed"  # the exception's line, without the terminal's colours
     partial = target.with_suffix(".partial")
     nbformat.write(notebook, partial)
     partial.replace(target)
