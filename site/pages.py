@@ -130,19 +130,18 @@ def syllabus_map(lectures, built):
              "Each lecture, the exercise notebooks that practise it, and the item of the syllabus each exercise",
              "grades (its section number first). Lectures 1 to 9 follow the syllabus's sections 1 to 9; lecture 0",
              "shows how the grading works and lecture 10 puts everything together on real data.", "",
-             "| lecture | exercise (student version) | syllabus item it grades | points |", "|---|---|---|---|"]
+             "| lecture | exercise | syllabus item it grades | points |", "|---|---|---|--:|"]
     for lecture in lectures:
         name = title(lecture)
         link = f"[{name}](lectures/{lecture.stem}.ipynb)" if lecture in built else name
-        exercises = lecture_exercises(lecture)
-        for exercise in exercises or [None]:
+        for exercise in lecture_exercises(lecture) or [None]:
             if exercise is None:
                 lines.append(f"| {link} | | | |")
                 continue
             key = f"{exercise.parent.name}/{exercise.name}"
-            lines.append(f"| {link} | [`{key}`](exercises/{key}) | {SYLLABUS.get(key, '')} | "
-                         f"{points(nbformat.read(exercise, as_version=4)):g} |")
-            link = "〃"
+            lines.append(f"| {link} | [{exercise.stem}](exercises/{key}) ({exercise.parent.name}) | "
+                         f"{SYLLABUS.get(key, '')} | {points(nbformat.read(exercise, as_version=4)):g} |")
+            link = ""  # the lecture's further exercises: one lecture cell per group of rows
     return "\n".join(lines) + "\n"
 
 
