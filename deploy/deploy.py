@@ -101,25 +101,31 @@ def ensure_group(name):
 # ---------------------------------------------------------------------------------------------- install
 
 def install_environment(prefix, python, log):
-    """PREFIX/venv: the course's environment, readable by every user, with the course's packages installed."""
+    """PREFIX/venv: the course's environment, readable by every user, with the course's packages installed.
+    The pinned requirements are installed when they change (minutes: pip downloads them), the course's own
+    packages (mlp_ref, mlpcourse) whenever the course changes (seconds)."""
     venv = prefix / "venv"
     source = prefix / "src"
-    stamp = venv / "deploy-installed.sha256"
-    wanted = digest(source / "requirements.txt", source / "pyproject.toml", source / "mlp_ref", source / "mlpcourse")
-    if stamp.is_file() and stamp.read_text().strip() == wanted:
-        return
-    if not (venv / "bin" / "python").exists():
-        log(f"creating the course's environment in {venv} with {python}")
-        run(python, "-m", "venv", venv)
-    log("installing the pinned requirements into it (about half a minute, two on a cold pip cache)")
     pip = [venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    run(*pip, "-r", source / "requirements.txt")
-    run(*pip, "--no-deps", "--force-reinstall", source)  # mlp_ref and mlpcourse, for the students' notebooks
-    run("chmod", "-R", "a+rX,go-w", venv)
+    steps = [
+        ("requirements", digest(source / "requirements.txt"), [*pip, "-r", source / "requirements.txt"]),
+        ("course", digest(source / "pyproject.toml", source / "mlp_ref", source / "mlpcourse"),
+         [*pip, "--no-deps", "--no-build-isolation", "--force-reinstall", source]),
+    ]
+    for name, wanted, command in steps:
+        stamp = venv / f"deploy-{name}.sha256"
+        if stamp.is_file() and stamp.read_text().strip() == wanted:
+            continue
+        if not (venv / "bin" / "python").exists():
+            log(f"creating the course's environment in {venv} with {python}")
+            run(python, "-m", "venv", venv)
+        log(f"installing the {name} into {venv}" + (" (half a minute to a few: pip downloads them)" if name == "requirements" else ""))
+        run(*command)
+        run("chmod", "-R", "a+rX,go-w", venv)
+        stamp.write_text(wanted + "\n")
     # course.py accepts an environment whose stamp matches its pins: the instructors' copies link to this one
     course_stamp = hashlib.sha256((source / "requirements.txt").read_bytes() + (source / "pyproject.toml").read_bytes())
     (venv / "course-installed.sha256").write_text(course_stamp.hexdigest() + "\n")
-    stamp.write_text(wanted + "\n")
 
 
 def install_proxy(prefix, log):

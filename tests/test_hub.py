@@ -320,6 +320,12 @@ def test_semester_loop_with_grading_on_submit(hub):
     assert hub.formgrader("release_feedback", a1)["success"]
     hub.mark("report imported, feedback released")
 
+    # formgrader shows each graded notebook with its score, flagged when the grader's status is not plain "graded"
+    for row in json.loads((course / "grading" / "reports" / "a1" / "results.json").read_text()):
+        shown = hub.server(u["inst"], "GET", f"formgrader/api/submitted_notebooks/{a1}/{Path(row['notebook']).stem}").json()
+        mine = [n for n in shown if n["student"] == row["student"]]
+        assert len(mine) == 1 and mine[0]["score"] == row["score"] and mine[0]["flagged"] == (row["status"] != "graded")
+
     # each student fetches their own feedback: the instructor's feedback for them, nobody else's
     for role in ("s1", "s2"):
         hub.assignments(u[role], "fetch_feedback", a1)
@@ -455,7 +461,7 @@ def test_student_and_instructor_in_a_real_browser(hub):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            page.set_default_timeout(30000)
+            page.set_default_timeout(60000)
             login(page, hub, "s1")
             page.goto(f"{hub.url}/user/{u['s1']}/lab/tree/{COURSE}/{a2}/activations.ipynb")
             cell = page.locator(".jp-Notebook .jp-CodeCell").first
@@ -472,7 +478,7 @@ def test_student_and_instructor_in_a_real_browser(hub):
                 time.sleep(0.3)
 
             instructor = browser.new_page()
-            instructor.set_default_timeout(30000)
+            instructor.set_default_timeout(60000)
             login(instructor, hub, "inst")
             instructor.goto(f"{hub.url}/user/{u['inst']}/formgrader/manage_submissions/a1_perceptron")
             for role in ("s1", "s2"):
