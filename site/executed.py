@@ -68,9 +68,9 @@ def cache_key(path):
 
 def execute(path, target):
     """Run one notebook top to bottom in its own folder, figures inline, widget state kept; write it to target.
-    Returns None, or the error's first line when a cell failed (then nothing is written)."""
+    Returns None, or the error's line when a cell failed, timed out or killed the kernel (then nothing is written)."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend, so that figures become outputs
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -80,7 +80,7 @@ def execute(path, target):
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()
-    except CellExecutionError as error:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in str(error).splitlines() if line.strip()]
         return lines[-1] if lines else "a cell failed"  # the exception's line, without the terminal's colours
     partial = target.with_suffix(".partial")

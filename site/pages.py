@@ -51,13 +51,13 @@ autograder would give, with the hidden tests, save the notebook and run
 ```"""
 
 
-def cell(source, cell_id, kind="markdown"):
-    new = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-    return new(source, id=cell_id)
+def note(source, cell_id):
+    """A text cell the site adds to a notebook (its id names it, apart from the notebook's own)."""
+    return nbformat.v4.new_markdown_cell(source, id=cell_id)
 
 
 def shows_a_widget(code_cell):
-    """Whether a code cell's outputs hold an ipywidget (on the page: its saved state, without a kernel)."""
+    """Whether a code cell's outputs hold an ipywidget (shown on the page as its PNG, or drawn from its state)."""
     return any(WIDGET_VIEW in output.get("data", {}) for output in code_cell.get("outputs", []))
 
 
@@ -83,15 +83,16 @@ def lecture_page(executed, source):
             code_or_text.outputs = outputs[code_or_text.id].outputs
             code_or_text.execution_count = outputs[code_or_text.id].execution_count
         if index == 0:
-            cells.append(cell(RUN_LECTURE.format(name=source.stem, download=f"../notebooks/lectures/{source.name}"),
+            cells.append(note(RUN_LECTURE.format(name=source.stem, download=f"../notebooks/lectures/{source.name}"),
                               "site-run-this-lecture"))
         if code_or_text.cell_type == "code" and shows_a_widget(code_or_text):
-            cells.append(cell(STATIC_WIDGET, f"site-static-widget-{code_or_text.id}"))
+            cells.append(note(STATIC_WIDGET, f"site-static-widget-{code_or_text.id}"))
     notebook.cells = cells
     return nbformat.writes(notebook).encode()
 
 
 def points(notebook):
+    """The points of a notebook's graded cells (their nbgrader metadata, in the student version too)."""
     return sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in notebook.cells
                if c.metadata.get("nbgrader", {}).get("grade"))
 
@@ -99,9 +100,9 @@ def points(notebook):
 def exercise_page(path):
     """The student notebook, unexecuted, with a note after its title on how to work it and get graded."""
     notebook = nbformat.read(path, as_version=4)
-    note = WORK_EXERCISE.format(name=path.name, assignment=path.parent.name, points=points(notebook),
+    text = WORK_EXERCISE.format(name=path.name, assignment=path.parent.name, points=points(notebook),
                                 download=f"../../notebooks/exercises/{path.parent.name}/{path.name}")
-    notebook.cells.insert(1, cell(note, "site-work-this-exercise"))
+    notebook.cells.insert(1, note(text, "site-work-this-exercise"))
     return nbformat.writes(notebook).encode()
 
 
