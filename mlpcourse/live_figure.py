@@ -64,6 +64,7 @@ class LiveFigure:
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.text = widgets.HTML()
         self.widget = widgets.VBox([*controls.values(), self.image, self.text])
+        self.widget.add_class("live-figure")                  # how the browser tests find it
         self.drawn = None
         self.update()
 
