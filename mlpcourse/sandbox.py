@@ -61,6 +61,8 @@ def _bwrap_command(home, tmp, lib):
             command += ["--ro-bind", path, path]
     for path in SYSTEM_FILES:
         command += ["--ro-bind-try", path, path]
+    # the private folders first: the Python environment may itself live under /tmp (a fresh clone there)
+    command += ["--bind", str(home), "/home/student", "--bind", str(tmp), "/tmp"]
     python_dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     for path in sorted(python_dirs):
         if not any(str(path).startswith(system) for system in SYSTEM_DIRS):
@@ -68,8 +70,7 @@ def _bwrap_command(home, tmp, lib):
     for hidden in _package_dirs(HIDDEN_PACKAGES):
         if any(str(hidden).startswith(str(path)) for path in python_dirs | {Path(d) for d in SYSTEM_DIRS}):
             command += ["--tmpfs", str(hidden)]
-    command += ["--ro-bind", str(lib), "/grader/lib", "--bind", str(home), "/home/student",
-                "--bind", str(tmp), "/tmp", "--chdir", "/home/student"]
+    command += ["--ro-bind", str(lib), "/grader/lib", "--chdir", "/home/student"]
     environment = {"HOME": "/home/student", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                    "PYTHONPATH": "/grader/lib", "MPLCONFIGDIR": "/tmp/matplotlib", "TMPDIR": "/tmp",
                    "MPLBACKEND": "Agg"}
