@@ -62,6 +62,17 @@ def chosen_lectures(names):
     return [by_name[name.removesuffix(".ipynb")] for name in names]
 
 
+def build_folder(path):
+    """The build folder, made and marked on first use. A folder the build did not make is refused, since
+    a rebuild removes from it what it no longer needs."""
+    out, marker = path.resolve(), path.resolve() / ".course-site-build"
+    if out != SITE / "_build" and out.exists() and any(out.iterdir()) and not marker.exists():
+        fail(f"{path} holds files this command did not make; choose a new or empty folder for --out")
+    out.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    return out
+
+
 def build_html(book, html, doctrees):
     """Sphinx through Jupyter Book, warnings as errors; only the pages whose sources changed are rebuilt."""
     from jupyter_book.sphinx import build_sphinx
@@ -85,7 +96,8 @@ def serve(html, port):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="course.py site", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="course.py site", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=SITE / "_build",
                         help="folder for the build; the website is its html/ (default: site/_build)")
     parser.add_argument("--lectures", type=lambda text: [n for n in text.split(",") if n],
@@ -96,13 +108,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.monotonic()
     lectures = chosen_lectures(args.lectures)
+    out = build_folder(args.out)
     install_scripts()
     try:
         executed = executed_notebooks(lectures, SITE / "_build" / "executed", jobs=args.jobs,
                                       log=lambda text: print(f"course.py site: {text}", flush=True))
     except RuntimeError as error:
         fail(str(error))
-    out = args.out.resolve()
     stage(out / "book", executed, LECTURES)
     build_html(out / "book", out / "html", out / "doctrees")
     index = out / "html" / "index.html"

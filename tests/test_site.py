@@ -220,3 +220,13 @@ def test_a_text_edit_keeps_the_cached_run_and_a_code_edit_does_not(tmp_path):
     next(cell for cell in notebook.cells if cell.cell_type == "code").source += "\nanswer = 42"
     nbformat.write(notebook, edited)
     assert executed.cache_key(edited) != executed.cache_key(lecture)
+
+
+def test_a_folder_the_build_did_not_make_is_refused_and_left_alone(tmp_path):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    result = subprocess.run([sys.executable, "course.py", "site", "--out", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "choose a new or empty folder" in result.stderr
+    assert mine.read_text() == "mine" and sorted(tmp_path.iterdir()) == [mine]
