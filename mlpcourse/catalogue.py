@@ -37,8 +37,12 @@ SYLLABUS = {
     "a8_init/orthogonal.ipynb": "9. Orthogonal initialization",
     "a9_capstone/mnist_mlp.ipynb": "6. An MLP trained on real digit images, hidden sizes 128 and 256 (784-128-256-10, "
                                    "all of it the student's own code; held-out accuracy bar)",
-    "a9_capstone/mnist1d_open.ipynb": "6. Over- and underfitting: beat the MNIST-1D MLP baseline (graded by hand)",
+    "a9_capstone/mnist1d_open.ipynb": "6. Over- and underfitting: beat the MNIST-1D MLP baseline, with a written "
+                                      "analysis graded by hand",
 }
+
+
+MANUAL = "graded by hand (nbgrader's manual grading)"
 
 
 def answer_functions(notebook):
@@ -78,9 +82,14 @@ def rows(assignment_folder):
         for cell in notebook.cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
-                found.append((path.name, meta["grade_id"], meta["points"],
-                              tested_functions(cell.source, helpers, functions)))
+                found.append((path.name, meta["grade_id"], meta["points"],  # an answer with points: graded by hand
+                              MANUAL if meta.get("solution") else tested_functions(cell.source, helpers, functions)))
     return found
+
+
+def described(functions):
+    """A test's functions for the table: `a`, `b`; or that a manual answer is graded by hand."""
+    return MANUAL if functions == MANUAL else ", ".join(f"`{f}`" for f in functions) or "—"
 
 
 def render():
@@ -97,7 +106,7 @@ def render():
         for notebook in sorted({r[0] for r in found}):
             lines += [f"### {notebook}: {SYLLABUS[f'{folder.name}/{notebook}']}", "",
                       "| grade id | points | tests |", "|---|---|---|"]
-            lines += [f"| `{grade_id}` | {points:g} | {', '.join(f'`{f}`' for f in functions) or '—'} |"
+            lines += [f"| `{grade_id}` | {points:g} | {described(functions)} |"
                       for name, grade_id, points, functions in found if name == notebook]
             lines.append("")
     lines.append(f"Total: {total:g} points.")
