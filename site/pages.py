@@ -39,6 +39,12 @@ the figure at the sliders' starting values only (a slider that does show on this
 move them, run the notebook: see *Run this lecture yourself* at the top.
 ```"""
 
+STATIC_WIDGET_AGAIN = """\
+```{admonition} Moving the slider needs the notebook
+:class: note widget-static
+As above: this figure is drawn at the sliders' starting values; run the notebook to move them.
+```"""
+
 WORK_EXERCISE = """\
 ```{{admonition}} Work this exercise and get it graded
 :class: tip run-it
@@ -86,7 +92,8 @@ def lecture_page(executed, source):
             cells.append(note(RUN_LECTURE.format(name=source.stem, download=f"../notebooks/lectures/{source.name}"),
                               "site-run-this-lecture"))
         if code_or_text.cell_type == "code" and shows_a_widget(code_or_text):
-            cells.append(note(STATIC_WIDGET, f"site-static-widget-{code_or_text.id}"))
+            first = not any(c.id.startswith("site-static-widget-") for c in cells)
+            cells.append(note(STATIC_WIDGET if first else STATIC_WIDGET_AGAIN, f"site-static-widget-{code_or_text.id}"))
     notebook.cells = cells
     return nbformat.writes(notebook).encode()
 
