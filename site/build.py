@@ -82,7 +82,7 @@ def build_html(book, html, doctrees):
                                          "latex_individualpages": False},
                           warningiserror=True, keep_going=True, quiet=True)
     if result:
-        fail(f"Sphinx failed: {result} (its warnings are above)")
+        fail(f"Sphinx found problems in the pages (its warnings are above; {book}/X is the course's X)")
 
 
 def serve(html, port):
