@@ -11,6 +11,7 @@ import functools
 import http.server
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,16 @@ def test_only_the_student_versions_are_published(site):
         if path.suffix in (".html", ".js", ".ipynb", ".txt"):
             text = path.read_text(encoding="utf-8", errors="replace")
             assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+
+
+def test_every_link_within_the_site_leads_to_a_file_of_it(site):
+    html = site / "html"
+    broken = set()
+    for page in html.rglob("*.html"):
+        for target in re.findall(r'<a [^>]*href="([^"#?]*)', page.read_text(encoding="utf-8")):
+            if target and not re.match(r"^[a-z]+:", target) and not (page.parent / target).resolve().is_file():
+                broken.add(f"{page.relative_to(html)} -> {target}")
+    assert sorted(broken) == []
 
 
 def test_syllabus_map_links_every_exercise(site):
