@@ -238,19 +238,43 @@ def check_finite(got, *, function, case, hint):
         raise CheckFailed(f"{function} ({case}): your answer contains inf or nan.\n  hint: {hint}")
 
 
-def check_building_on(check, piece_checks, function):
-    """Run `check()`; when it fails, run the checks of the functions `function` builds on (zero-argument
-    callables) and report the first that fails too: a wrong piece makes everything built on it wrong."""
+def check_building_on(check, piece_checks, function, namespace=None):
+    """Run `check()`; when it fails, run the checks of the functions `function` builds on and report the first
+    that fails too: a wrong piece makes everything built on it wrong.
+
+    piece_checks: zero-argument callables, or {the piece's function name: its check}; with names and the notebook's
+    globals() as `namespace`, a piece is blamed only if `function` calls it (its premise: see `reaches`)."""
     try:
         check()
     except CheckFailed as failure:
-        for piece_check in piece_checks:
+        named = piece_checks.items() if isinstance(piece_checks, dict) else ((None, c) for c in piece_checks)
+        for name, piece_check in named:
             try:
                 piece_check()
             except Exception as piece_failure:  # a broken piece may raise anything
+                if name is not None and namespace is not None and not reaches(check, name, namespace):
+                    continue  # the piece is wrong, but this function does not use it
                 raise CheckFailed(f"{failure}\n  {function} builds on your other functions, and one of them is "
                                   f"wrong:\n  {type(piece_failure).__name__}: {piece_failure}") from None
         raise
+
+
+PROBE = "the grader's probe"
+
+
+def _probe(*args, **kwargs):
+    raise LookupError(PROBE)
+
+
+def reaches(run, name, namespace):
+    """Whether `run()` calls the student's function `name` (the premise of a hint that blames it): with `name`
+    replaced by a probe that raises, does the probe's error come out? `namespace`: the notebook's globals()."""
+    with replaced_in_student_code(namespace, **{name: _probe}):
+        try:
+            run()
+        except Exception as error:  # the probe's LookupError, or CheckFailed naming it, or another failure
+            return PROBE in str(error) or PROBE in str(getattr(error, "full_message", ""))
+    return False
 
 
 MATMUL_ERROR = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension \d.*\(size (\d+) is different from (\d+)\)")

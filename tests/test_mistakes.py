@@ -1,5 +1,7 @@
 """Every classic mistake in the catalogue (samples/mistakes/) loses exactly the points of the test
 that should catch it, and that test's message gives the hint; the solutions themselves lose nothing."""
+import ast
+import re
 import warnings
 from pathlib import Path
 
@@ -11,6 +13,15 @@ from mlpcourse import checks, inprocess, mistakes
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = mistakes.load_catalogue()
 SOLUTIONS = sorted((ROOT / "solutions").rglob("*.ipynb"))
+
+
+BLAME = re.compile(r"follows from your (\w+)|fix (\w+) first|builds on your other functions, and one of them is "
+                   r"wrong:\n\s*\w+: (\w+)")
+
+
+def blamed_functions(message):
+    """The student's functions a failure message blames for it."""
+    return {name for match in BLAME.findall(message) for name in match if name}
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +50,11 @@ def test_the_solution_passes_every_graded_test(path):
 def test_each_mistake_is_caught_by_its_test_with_its_hint(assignment, notebook, mistake):
     path = ROOT / "solutions" / assignment / notebook
     cell = next(c for c in nbformat.read(path, as_version=4).cells if c.id == mistake["cell"])
-    failures = graded_failures(path, {cell.id: mistakes.apply(cell.source, mistake)})
+    mistaken = mistakes.apply(cell.source, mistake)
+    failures = graded_failures(path, {cell.id: mistaken})
     assert set(failures) == set(mistake["caught_by"])
+    changed = {node.name for node in ast.walk(ast.parse(mistaken)) if isinstance(node, ast.FunctionDef)}
     for cell_id in mistake["caught_by"]:
         assert mistake["hint"] in failures[cell_id], f"{cell_id} failed without the hint:\n{failures[cell_id]}"
+        # a hint that blames another of the student's functions is true only if the mistake is in that function
+        assert blamed_functions(failures[cell_id]) <= changed, failures[cell_id]
