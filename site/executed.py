@@ -5,6 +5,7 @@ import ast
 import hashlib
 import os
 import re
+import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def execute(path, target):
     """Run one notebook top to bottom in its own folder, figures inline, widget state kept; write it to target.
     Returns None, or the error's line when a cell failed, timed out or killed the kernel (then nothing is written)."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend, so that figures become outputs
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -79,14 +80,19 @@ def execute(path, target):
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log (a warning per start), not the cells'
+    except (CellExecutionError, CellTimeoutError, RuntimeError) as error:  # RuntimeError: the kernel died
         lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in str(error).splitlines() if line.strip()]
         return lines[-1] if lines else "a cell failed"  # the exception's line, without the terminal's colours
     partial = target.with_suffix(".partial")
     nbformat.write(notebook, partial)
     partial.replace(target)
     return None
+
+
+def shown(path):
+    """A path as the user knows it: from the course's folder when it is in it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def executed_notebooks(paths, cache, jobs=2, log=print):
@@ -102,7 +108,7 @@ def executed_notebooks(paths, cache, jobs=2, log=print):
             errors = dict(zip(missing, pool.map(execute, missing, [targets[p] for p in missing])))
         failed = {path: error for path, error in errors.items() if error}
         if failed:
-            raise RuntimeError("; ".join(f"{path.relative_to(ROOT)} failed: {error}" for path, error in failed.items()))
+            raise RuntimeError("; ".join(f"{shown(path)} failed: {error}" for path, error in failed.items()))
     for path, target in targets.items():  # drop older cached runs of the same notebooks
         for stale in cache.glob(f"{path.stem}-*.ipynb"):
             if stale != target:

@@ -220,6 +220,16 @@ def test_a_rebuild_runs_no_lecture(site):
     assert ran == [] and all(copy.exists() for copy in copies.values())
 
 
+def test_a_failing_cell_stops_the_build_with_the_notebook_and_its_error(tmp_path):
+    executed = load_site_module("executed")
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('on purpose')")]),
+                   broken)
+    with pytest.raises(RuntimeError, match=r"broken.ipynb failed: ValueError: on purpose"):
+        executed.executed_notebooks([broken], tmp_path / "cache", log=lambda text: None)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
 def test_a_text_edit_keeps_the_cached_run_and_a_code_edit_does_not(tmp_path):
     executed = load_site_module("executed")
     lecture = ROOT / "lectures" / f"{LECTURES[0]}.ipynb"
