@@ -114,13 +114,14 @@ def exercise_page(path):
 
 
 def lecture_exercises(lecture):
-    """The exercise notebooks a lecture names first in its opening cell (`exercises/a1_x` or `.../nb.ipynb`)."""
+    """The exercise notebooks a lecture's opening names in its "**Exercise(s) that practise it:**" paragraph
+    (`exercises/a1_x` for a whole assignment, `exercises/a1_x/nb.ipynb` for one notebook)."""
     opening = nbformat.read(lecture, as_version=4).cells[0].source
-    match = re.search(r"`exercises/(\w+)(?:/(\w+\.ipynb))?`", opening)
-    if not match:
-        return []
-    folder = ROOT / "exercises" / match[1]
-    return [folder / match[2]] if match[2] else sorted(folder.glob("*.ipynb"))
+    paragraph = re.search(r"\*\*Exercises? that practises? it:\*\*(.*?)(?:\n\s*\n|$)", opening, re.S)
+    found = []
+    for folder, name in re.findall(r"`exercises/(\w+)(?:/(\w+\.ipynb))?`", paragraph[1] if paragraph else ""):
+        found += [ROOT / "exercises" / folder / name] if name else sorted((ROOT / "exercises" / folder).glob("*.ipynb"))
+    return [path for path in found if path.is_file()]
 
 
 def title(path):
