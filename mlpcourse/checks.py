@@ -112,6 +112,8 @@ class CheckFailed(AssertionError):
 SQUEEZED_HINT = Hint("an axis of size 1 was dropped (a batch of one, a single feature or output): squeeze(), "
                      "indexing with [0], or a reduction without keepdims removes it",
                      fix="keep the axis: no squeeze(); x[0:1] instead of x[0]; keepdims=True")
+ONE_NUMBER_HINT = Hint("one number came out where an array is expected: a sum, mean or max without an axis "
+                       "reduces the whole array", fix="reduce over the one axis meant (axis=0: over the batch)")
 KEPT_AXIS_HINT = Hint("the result has an extra axis of size 1: a sum or mean with keepdims=True, or x[None] or a "
                       "reshape, kept an axis the answer does not have",
                       fix="reduce without keepdims=True where the answer loses the axis")
@@ -174,7 +176,8 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
         kept = 1 in got.shape and expected.shape == tuple(size for size in got.shape if size != 1)
         extra = ("\n  hint: the shape is transposed: check which side of the product the matrix is on" if transposed and not hint
                  else f"\n  hint: {SQUEEZED_HINT}" if squeezed and not hint
-                 else f"\n  hint: {KEPT_AXIS_HINT}" if kept and not hint else "")
+                 else f"\n  hint: {KEPT_AXIS_HINT}" if kept and not hint
+                 else f"\n  hint: {ONE_NUMBER_HINT}" if got.ndim == 0 and expected.ndim and not hint else "")
         raise CheckFailed(f"{header}: wrong shape.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}{hint_line}{extra}")
     if check_dtype and got.dtype != expected.dtype:
         raise CheckFailed(f"{header}: wrong dtype.\n  expected: {_describe(expected)}\n  got:      {_describe(got)}\n"
