@@ -3,7 +3,7 @@
     python -m mlpcourse.hub_on_submit PREFIX/etc/deploy.json
 
 The hub starts it as a managed service, as its own Unix user (deploy/jupyterhub_config.py), when the
-deployment turns grading on submit on (`deploy.py install --grade-on-submit visible|all|none`). Every second
+deployment turns grading on submit on (`deploy.py install --grade-on-submit visible|all|none`). Twice a second
 it looks for finished submissions in the course's inbound folder and grades those it has not seen with the
 course's grader (`python -m mlpcourse.grade`, the same sealed grading as `course.py grade`), all of them in
 one batch: a class submitting at the deadline queues and is graded in parallel batches. The feedback is
@@ -35,8 +35,8 @@ from nbgrader.utils import notebook_hash
 
 from .hub_exchange import submitter
 
-POLL_SECONDS = 1.0
-GATHER_SECONDS = 1.5
+POLL_SECONDS = 0.5
+GATHER_SECONDS = 0.5
 
 
 def parse_deadline(text):
