@@ -112,8 +112,9 @@ class Sandbox:
         for name in PASSED_ENVIRONMENT + ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
             value = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}.get(name, os.environ.get(name))
             if value is not None:
-                if sandboxed:
-                    command[1:1] = ["--setenv", name, value]
+                if sandboxed:  # after --clearenv, which would clear it again: bwrap applies its options in order
+                    after_clearenv = command.index("--clearenv") + 1
+                    command[after_clearenv:after_clearenv] = ["--setenv", name, value]
                 else:
                     environment[name] = value
 
