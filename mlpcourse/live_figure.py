@@ -61,7 +61,9 @@ class LiveFigure:
         for control in controls.values():
             control.style.description_width = "initial"      # the whole label, never "temperat…"
             control.observe(self.update, names="value")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # shown at its own size (100 % zoom), never stretched to the column; shrunk only if the column is narrower
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{figsize[0] * DPI:.0f}px",
+                                                                      max_width="100%", height="auto"))
         self.text = widgets.HTML()
         self.widget = widgets.VBox([*controls.values(), self.image, self.text])
         self.widget.add_class("live-figure")                  # how the browser tests find it
