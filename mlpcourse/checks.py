@@ -347,18 +347,21 @@ def shape_feedback(error):
     return what + (f", in your line\n      {line}" if line else ""), hint
 
 
-def _arrays_in(args, kwargs):
-    return [(f"argument {i + 1}", a) for i, a in enumerate(args) if isinstance(a, np.ndarray)] + \
-           [(f"argument {k}", a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+def _arrays_in(args, kwargs, names=()):
+    """(label, array) of the array arguments; `names` names the positional ones (as the function's parameters)."""
+    label = lambda i: f"`{names[i]}`" if i < len(names) else f"argument {i + 1}"
+    return [(label(i), a) for i, a in enumerate(args) if isinstance(a, np.ndarray)] + \
+           [(f"`{k}`", a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
 
 
 def call(function, *args, case, unchanged=False, **kwargs):
     """Call a student's function; if it raises, fail with a message that names the function and the case
     (the student's own traceback stays attached, below it; NumPy's errors about shapes become the shapes
     that met and their likely cause). unchanged=True: fail if the function changed an array argument in place
-    (where the instructions say it must not)."""
+    (where the instructions say it must not); unchanged=("param", "grad", ...) names the positional arguments."""
     name = getattr(function, "__name__", repr(function))
-    before = [(label, array, array.copy()) for label, array in _arrays_in(args, kwargs)] if unchanged else []
+    names = unchanged if isinstance(unchanged, tuple) else ()
+    before = [(label, array, array.copy()) for label, array in _arrays_in(args, kwargs, names)] if unchanged else []
     shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in args)
     try:
         result = function(*args, **kwargs)
@@ -378,7 +381,7 @@ def call(function, *args, case, unchanged=False, **kwargs):
         raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error
     for label, array, copy in before:
         if array.shape != copy.shape or not np.array_equal(array, copy, equal_nan=True):
-            raise CheckFailed(f"{name} ({case}): changed its {label} in place (shape {copy.shape}); the caller's "
+            raise CheckFailed(f"{name} ({case}): changed its input {label} in place (shape {copy.shape}); the caller's "
                               f"array must stay as it was\n  hint: `a -= ...`, `a *= ...`, `a[...] = ...` and out= "
                               f"write into the caller's array\n  fix: compute a new array instead (a = a - ...), or "
                               f"work on a.copy()")

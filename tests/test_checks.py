@@ -122,7 +122,9 @@ def test_changing_an_input_in_place_fails_only_where_asked():
 
     assert call(step, np.ones(3), np.ones(3), case="c") is not None  # not asked: no check
     message = raised_by(step, np.ones(3), np.ones(3), unchanged=True)
-    assert message.startswith("step (N=5): changed its argument 1 in place (shape (3,))")
+    assert message.startswith("step (N=5): changed its input argument 1 in place (shape (3,))")
+    named = raised_by(step, np.ones(3), np.ones(3), unchanged=("param", "grad"))
+    assert named.startswith("step (N=5): changed its input `param` in place")
 
     def new_array(param, grad):
         return param - grad
