@@ -37,9 +37,9 @@ DEFAULT_HINT_LEVEL = 2      # in a notebook and for `course.py check`; `course.p
 _hint_level = None          # set_hint_level's choice; None: the environment's MLPCOURSE_HINTS, else the default
 HINT_LINE = re.compile(r"^\s*hint: ")
 FIX_LINE = re.compile(r"^\s*fix: ")
-MORE_AT = {1: "  (a hint matches this failure: raise the hint level to see it: checks.set_hint_level(2) "
-              "in the notebook, or course.py check --hints 2)",
-           2: "  (the fix: raise the hint level to 3: checks.set_hint_level(3), or course.py check --hints 3)"}
+MORE_AT = {1: "  (a hint matches this failure: raise the hint level to see it: in the notebook, "
+              "`from mlpcourse.checks import set_hint_level; set_hint_level(2)`, or course.py check --hints 2)",
+           2: "  (the fix: raise the hint level to 3: set_hint_level(3) from mlpcourse.checks, or course.py check --hints 3)"}
 
 
 def hint_level():
