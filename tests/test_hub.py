@@ -423,16 +423,21 @@ def test_attacks_fail(hub):
 
     # outside the course: nothing is listed and submitting is refused; the exchange is closed to them even
     # with nbgrader's course check turned off
-    listed = hub.as_user(u["out"], "nbgrader", "list", "--course", COURSE)
-    assert listed.returncode == 0 and a1 not in listed.stdout + listed.stderr
-    fetched = hub.as_user(u["out"], "nbgrader", "fetch_assignment", a1, "--course", COURSE, no_check)
-    assert fetched.returncode != 0 and "Assignment not found" in fetched.stderr
-    shutil.copytree(SAMPLES / "correct" / a1, hub.home("out") / COURSE / a1)
+    shutil.copytree(SAMPLES / "correct" / a1, hub.home("out") / COURSE / a1)  # work of their own to submit
     subprocess.run(["chown", "-R", u["out"], hub.home("out") / COURSE], check=True)
-    refused = hub.as_user(u["out"], "nbgrader", "submit", a1, "--course", COURSE)
-    assert refused.returncode != 0 and "You do not have access to this course" in refused.stderr
-    forced = hub.as_user(u["out"], "nbgrader", "submit", a1, "--course", COURSE, no_check)
-    assert forced.returncode != 0 and "Inbound directory doesn't exist" in forced.stderr
+    attempts = {"list": ["list"], "refused": ["submit", a1], "fetched": ["fetch_assignment", a1, no_check],
+                "forced": ["submit", a1, no_check]}
+    outcome = {}
+    running = [threading.Thread(target=lambda k=k, a=a: outcome.update({k: hub.as_user(u["out"], "nbgrader", *a, "--course", COURSE)}))
+               for k, a in attempts.items()]  # independent of each other: at once
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    assert outcome["list"].returncode == 0 and a1 not in outcome["list"].stdout + outcome["list"].stderr
+    assert outcome["refused"].returncode != 0 and "You do not have access to this course" in outcome["refused"].stderr
+    assert outcome["fetched"].returncode != 0 and "Assignment not found" in outcome["fetched"].stderr
+    assert outcome["forced"].returncode != 0 and "Inbound directory doesn't exist" in outcome["forced"].stderr
     assert hub.as_user(u["out"], "ls", hub.exchange / COURSE).returncode != 0
     assert not any(p.name.startswith(u["out"] + "+") for p in (hub.exchange / "inbound").iterdir())
 
