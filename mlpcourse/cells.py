@@ -28,6 +28,11 @@ def is_test(cell):
     return cell.cell_type == "code" and bool(_nbgrader(cell).get("grade")) and not is_answer(cell)
 
 
+def is_hand_graded(cell):
+    """An answer with points that a person grades (nbgrader's manually graded answer: a written analysis)."""
+    return bool(_nbgrader(cell).get("grade")) and is_answer(cell)
+
+
 def is_readonly(cell):
     """A locked cell that is neither a test nor an answer: setup and the tests' helpers."""
     return bool(_nbgrader(cell).get("locked")) and not _nbgrader(cell).get("grade") and not is_answer(cell)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import checks, intake, notebook_grader, sandbox
+from . import cells, checks, intake, notebook_grader, sandbox
 from .notebook_grader import GradingError
 from .layout import EXERCISES, SOLUTIONS, course_assignments
 from .statuses import GRADED
@@ -65,13 +65,22 @@ def _check(notebook_path):
     return [(test["id"], test["earned"], test["points"], test["message"]) for test in result.tests]
 
 
-def print_results(results):
+def hand_graded_points(notebook_path):
+    """The points of the notebook's answers that a person grades (not part of `check`'s score)."""
+    assignment, path = locate(notebook_path)
+    source = nbformat.read(SOLUTIONS / assignment / path.name, as_version=4)
+    return sum(cells.points(cell) for cell in source.cells if cells.is_hand_graded(cell))
+
+
+def print_results(results, by_hand=0.0):
     for test, earned, possible, failure in results:
         print(f"{'PASS' if not failure else 'FAIL'}  {test}  {earned:g}/{possible:g}")
         if failure:
             print("      " + failure.replace("\n", "\n      "))
     total, possible = sum(r[1] for r in results), sum(r[2] for r in results)
     print(f"\nscore: {total:g} / {possible:g}")
+    if by_hand:
+        print(f"(and {by_hand:g} more points for your written answers, which your instructor grades by hand)")
 
 
 def report(notebook=None, hints=None):
@@ -83,7 +92,7 @@ def report(notebook=None, hints=None):
         print("Name the notebook to grade: report('linear_relu.ipynb')")
         return
     try:
-        print_results(check(path, hints))
+        print_results(check(path, hints), hand_graded_points(path))
     except (GradingError, ValueError) as error:
         print(f"could not grade: {error}")
 
@@ -99,7 +108,7 @@ def main(argv=None):
         results = check(args.notebook, args.hints)
     except GradingError as error:
         sys.exit(f"course.py check: {error}")
-    print_results(results)
+    print_results(results, hand_graded_points(args.notebook))
     return 0
 
 
