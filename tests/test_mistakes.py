@@ -1,5 +1,6 @@
 """Every classic mistake in the catalogue (samples/mistakes/) loses exactly the points of the test
-that should catch it, and that test's message gives the hint; the solutions themselves lose nothing."""
+that should catch it, and that test's message gives the hint (at hint level 3) and blames no other of the
+student's functions than the one the mistake is in; the solutions themselves lose nothing."""
 import ast
 import re
 import warnings
