@@ -119,9 +119,9 @@ class Service:
             print(f"graded {', '.join(s.name for s in batch.values())} in {time.time() - started:.1f} s", flush=True)
             rows = json.loads(Path(f"{work}/report/results.json").read_text())
             for row in rows:
-                submission = batch[(row["student"], row["assignment"])]
+                submission = batch.get((row["student"], row["assignment"]))
                 feedback = Path(work, "report", "feedback", row["student"], row["assignment"], Path(row["notebook"]).stem + ".html")
-                if feedback.is_file():
+                if submission is not None and feedback.is_file():
                     self.deliver(feedback, submission, row)
             with open(self.state / "graded.log", "a") as log:
                 for (student, assignment), submission in batch.items():
