@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from nbgrader.utils import notebook_hash
@@ -94,7 +95,10 @@ class Service:
             new += [s for s in finished_submissions(self.course / "inbound") if self.claim(s)]
         try:
             for batch in in_batches(new):
-                self.grade(batch)
+                try:
+                    self.grade(batch)
+                except Exception:  # noqa: BLE001 (the service goes on; this batch stays claimed, not retried forever:
+                    traceback.print_exc()  # the instructor's grading after collect covers it)
                 new = [s for s in new if s not in batch.values()]
         finally:
             for submission in new:
