@@ -31,7 +31,12 @@ def failed_check_lines(shell, failure):
     cause = failure.__cause__
     student_traceback = _from_student_code(getattr(cause, "__traceback__", None))
     if student_traceback is not None:
-        lines += shell.InteractiveTB.structured_traceback(type(cause), cause, student_traceback)
+        # the error alone: what it interrupted (a check retrying after an earlier failure) is the course's business
+        context, cause.__context__ = cause.__context__, None
+        try:
+            lines += shell.InteractiveTB.structured_traceback(type(cause), cause, student_traceback)
+        finally:
+            cause.__context__ = context
         lines.append("\nThe error above, raised by your code, made the check fail:")
     return lines + shell.InteractiveTB.get_exception_only(type(failure), failure)
 

@@ -33,8 +33,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 1024}    # a laptop screen; JupyterLab's file browser stays open
-ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
-RELEASED = [name for name in ASSIGNMENTS if (ROOT / "exercises" / name).is_dir()]   # what Release can publish
 RUN_ALL_TIMEOUT_MS = 240_000
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"   # errors and stderr alike
 REDRAW_TIMEOUT_MS = 60_000
@@ -84,17 +82,14 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """`python course.py` with JupyterLab's flags, on a fresh profile. Two settings of that profile serve the tests:
-    autosave is off, so that running the lectures leaves them as committed, and every cell is rendered (no
-    windowing), so that the page holds every output."""
+    """`python course.py` with JupyterLab's flags, on a fresh profile whose one setting serves the tests: autosave
+    is off, so that running the lectures leaves them as committed."""
     require_browser()
     profile = tmp_path_factory.mktemp("jupyter-profile")
     user_settings = profile / "user-settings"
-    for plugin, settings in [("docmanager-extension/plugin", {"autosave": False}),
-                             ("notebook-extension/tracker", {"windowingMode": "none"})]:
-        path = user_settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
+    autosave = user_settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    autosave.parent.mkdir(parents=True)
+    autosave.write_text(json.dumps({"autosave": False}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(profile / "config"), JUPYTERLAB_SETTINGS_DIR=str(user_settings),
                JUPYTERLAB_WORKSPACES_DIR=str(profile / "workspaces"), JUPYTER_RUNTIME_DIR=str(profile / "runtime"))
     port, token = free_port(), "browser-test-token"
@@ -131,7 +126,7 @@ def browser(lab):
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
+        yield chromium.new_context(viewport=VIEWPORT)   # one context: its pages share JupyterLab's cached scripts
         chromium.close()
 
 
@@ -139,7 +134,7 @@ class Tab:
     """One browser page on the lab, recording console errors."""
 
     def __init__(self, browser, lab):
-        self.lab, self.page = lab, browser.new_page(viewport=VIEWPORT)
+        self.lab, self.page = lab, browser.new_page()
         self.console_errors = []
         self.page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
@@ -360,7 +355,7 @@ def test_a_wrong_answer_shows_the_course_message_without_its_traceback(lab, brow
         assert len(errors) == 1
         assert errors[0].startswith("CheckFailed: linear_forward (N=4, in=3, out=2)"), errors[0]
         assert "hint: the bias was not added" in errors[0]
-        assert "Traceback" not in errors[0] and "mlpcourse" not in errors[0]
+        assert "Traceback" not in errors[0] and "mlpcourse/" not in errors[0]   # no frame of the course's files
         tab.page.locator(".jp-CodeCell", has_text="def linear_backward(").locator(".jp-InputPrompt").click()
         tab.run("Run Selected Cell and All Below")
         tab.page.locator(STDERR).nth(1).wait_for(state="attached")
@@ -368,7 +363,7 @@ def test_a_wrong_answer_shows_the_course_message_without_its_traceback(lab, brow
         tab.page.locator(STDERR).nth(1).screenshot(path=str(SCREENSHOTS / "exercise-student-error.png"))
         assert "in linear_backward" in raised and "return grad_output @ x" in raised      # the student's own frame
         assert re.search(r"CheckFailed: linear_backward \(N=\d+, in=\d+, out=\d+\): your function raised ValueError", raised)
-        assert "mlpcourse" not in raised and "check_linear_backward" not in raised
+        assert "mlpcourse/" not in raised and "check_linear_backward" not in raised
         tab.page.locator(STDERR).first.screenshot(path=str(SCREENSHOTS / "exercise-check-failed.png"))
 
         tab.page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).click()
@@ -386,16 +381,18 @@ def test_a_wrong_answer_shows_the_course_message_without_its_traceback(lab, brow
 
 
 def test_formgrader_lists_the_assignments_with_release_available(lab, browser):
+    assignments = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
+    released = [name for name in assignments if (ROOT / "exercises" / name).is_dir()]   # what Release publishes
     tab = Tab(browser, lab)
     try:
         tab.page.goto(lab.url("formgrader/manage_assignments"))
         rows = tab.page.locator("#main-table tr:has(td.name)")
         tab.page.wait_for_function("n => document.querySelectorAll('#main-table td.name').length >= n",
-                                   arg=len(ASSIGNMENTS), timeout=60_000)
+                                   arg=len(assignments), timeout=60_000)
         tab.page.screenshot(path=str(SCREENSHOTS / "formgrader.png"), full_page=True)
-        assert sorted(rows.locator("td.name").all_text_contents()) == ASSIGNMENTS
+        assert sorted(rows.locator("td.name").all_text_contents()) == assignments
         assert tab.page.locator("#warning-exchange").count() == 0
-        released = [row.locator("td.name").text_content() for row in rows.all() if row.locator("td.release a").count()]
-        assert sorted(released) == RELEASED
+        releasable = [row.locator("td.name").text_content() for row in rows.all() if row.locator("td.release a").count()]
+        assert sorted(releasable) == released
     finally:
         tab.close()

@@ -57,3 +57,12 @@ def test_an_error_in_the_student_code_keeps_the_student_frames(kernel):
 def test_other_errors_keep_their_usual_traceback(kernel):
     [(name, text)] = errors_of(kernel, "def divide(a):\n    return a / 0\ndivide(1)")
     assert name == "ZeroDivisionError" and "Traceback" in text and "return a / 0" in text
+
+
+def test_a_check_that_retries_after_a_failure_shows_the_last_error_alone(kernel):
+    errors_of(kernel, "import numpy as np\nfrom mlpcourse.checks import CheckFailed, call")
+    [(name, text)] = errors_of(kernel, "def product(a, b):\n    return a @ b\n"
+                                       "try:\n    call(product, np.ones((2, 3)), np.ones((2, 3)), case='first')\n"
+                                       "except CheckFailed:\n    call(product, np.ones((2, 3)), np.ones((2, 2)), case='retry')")
+    assert name == "CheckFailed" and "product (retry)" in text and "product (first)" not in text
+    assert text.count("Traceback") == 1 and "mlpcourse/" not in text
