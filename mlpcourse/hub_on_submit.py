@@ -68,6 +68,8 @@ def in_batches(submissions):
 
 
 class Service:
+    """Claims new submissions, grades them in batches and delivers their feedback (this module's docstring)."""
+
     def __init__(self, settings):
         prefix = Path(settings["prefix"])
         self.course = Path(settings["exchange"]) / settings["course_id"]
