@@ -58,7 +58,8 @@ class LiveFigure:
 
     def __init__(self, draw, figsize, controls):
         self.draw, self.figsize, self.controls = draw, figsize, controls
-        for control in controls.values():
+        for name, control in controls.items():
+            control.description = control.description or name   # as ipywidgets.interact labels it
             control.style.description_width = "initial"      # the whole label, never "temperat…"
             control.observe(self.update, names="value")
         # shown at its own size (100 % zoom), never stretched to the column; shrunk only if the column is narrower

@@ -267,6 +267,7 @@ def move_every_control(page, figure, name):
     assert controls, f"{name}: a live figure without controls"
     for control in controls:
         label = control.locator(".widget-label").first
+        assert label.inner_text().strip(), f"{name}: a control without a label"
         assert label.evaluate("l => l.scrollWidth <= l.clientWidth"), f"{name}: label {label.inner_text()!r} is cut"
         moves = dropdown_moves(page, control) if "widget-dropdown" in control.get_attribute("class") \
             else slider_moves(page, control)

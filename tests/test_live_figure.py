@@ -42,6 +42,7 @@ def test_a_figure_is_drawn_once_per_new_value_and_shows_what_it_printed():
     assert calls == [0.09, 0.05] and live.image.value != first
     assert "lr = 0.05" in live.text.value
     assert slider.style.description_width == "initial"       # the whole label is shown
+    assert slider.description == "lr"                          # named after its keyword, as interact does
 
 
 def test_one_output_carries_the_widget_and_a_png_of_the_figure():
