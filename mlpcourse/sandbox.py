@@ -63,13 +63,17 @@ def _bwrap_command(home, tmp, lib):
         command += ["--ro-bind-try", path, path]
     # the private folders first: the Python environment may itself live under /tmp (a fresh clone there)
     command += ["--bind", str(home), "/home/student", "--bind", str(tmp), "/tmp"]
-    python_dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    for path in sorted(python_dirs):
-        if not any(str(path).startswith(system) for system in SYSTEM_DIRS):
-            command += ["--ro-bind", str(path), str(path)]
+    # the Python environment at its real path, and where a link to it points from (a venv linked into a course)
+    mounts = {(Path(prefix).resolve(), where) for prefix in (sys.base_prefix, sys.prefix)
+              for where in (Path(prefix).resolve(), Path(os.path.abspath(prefix)))}
+    mounts |= {(Path(system), Path(system)) for system in SYSTEM_DIRS}
+    for real, where in sorted(mounts):
+        if not any(str(where).startswith(system) for system in SYSTEM_DIRS):
+            command += ["--ro-bind", str(real), str(where)]
     for hidden in _package_dirs(HIDDEN_PACKAGES):
-        if any(str(hidden).startswith(str(path)) for path in python_dirs | {Path(d) for d in SYSTEM_DIRS}):
-            command += ["--tmpfs", str(hidden)]
+        for real, where in sorted(mounts):
+            if hidden.is_relative_to(real):
+                command += ["--tmpfs", str(where / hidden.relative_to(real))]
     command += ["--ro-bind", str(lib), "/grader/lib", "--chdir", "/home/student"]
     environment = {"HOME": "/home/student", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                    "PYTHONPATH": "/grader/lib", "MPLCONFIGDIR": "/tmp/matplotlib", "TMPDIR": "/tmp",
