@@ -13,7 +13,7 @@ def run(*args):
 def test_unknown_command_is_named_with_the_list_of_commands():
     result = run("course.py", "grdae")
     assert result.returncode != 0
-    assert result.stderr.strip() == "course.py: unknown command 'grdae'; the commands are: lab, test, grade, check, setup (see --help)"
+    assert result.stderr.strip() == "course.py: unknown command 'grdae'; the commands are: lab, test, grade, check, site, setup (see --help)"
 
 
 def test_grading_a_missing_folder_says_so_in_one_line(tmp_path):
