@@ -1,6 +1,6 @@
 """What a notebook cell is to nbgrader and to the course, read from its metadata in one place.
 
-(nbgrader.utils has is_grade, is_solution and is_locked too, but importing nbgrader costs about a second,
+(nbgrader.utils has is_grade, is_solution and is_locked too, but importing nbgrader costs about 1.5 s,
 which `course.py check` does not pay.)
 """
 
