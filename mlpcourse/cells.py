@@ -1,8 +1,21 @@
-"""What a notebook cell is to nbgrader and to the course, read from its metadata in one place.
+"""What a notebook cell is to nbgrader and to the course, read from its metadata in one place; and its code
+as a syntax tree.
 
 (nbgrader.utils has is_grade, is_solution and is_locked too, but importing nbgrader costs about 1.5 s,
 which `course.py check` does not pay.)
 """
+import ast
+import re
+
+MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def parse_code(source):
+    """The syntax tree of a code cell's source, its IPython magics (%, !) left out; None if it does not parse."""
+    try:
+        return ast.parse(MAGIC_LINE.sub("", source))
+    except SyntaxError:
+        return None
 
 
 def _nbgrader(cell):

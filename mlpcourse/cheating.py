@@ -6,7 +6,8 @@ A read-only cell can hand students a reference function on purpose: its import l
 comment `# students may use`.
 """
 import ast
-import re
+
+from .cells import parse_code
 
 FORBIDDEN_MODULES = ("torch", "mlp_ref", "mlpcourse", "jax", "tensorflow", "autograd")
 ALLOWED_MODULES = ("mlpcourse.given",)  # what the exercises give students to use
@@ -16,18 +17,10 @@ CHECK_NAMES = ("check_array", "check_scalar", "check_equal", "CheckFailed")
 INTROSPECTION_CALLS = ("exec", "eval", "compile", "globals", "__import__", "_getframe", "currentframe", "import_module",
                        "set_custom_exc", "register", "kill", "killpg", "fork", "system", "Popen", "execv", "execvp")
 INTROSPECTION_MODULES = ("subprocess", "ctypes", "importlib", "inspect", "signal", "IPython", "multiprocessing", "gc")
-MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 REFERENCE_MODULES = ("torch", "mlp_ref")
 ALLOWED_MARK = "# students may use"
-
-
-def _parse(source):
-    try:
-        return ast.parse(MAGIC_LINE.sub("", source))
-    except SyntaxError:
-        return None
 
 
 def reference_names(sources):
@@ -35,7 +28,7 @@ def reference_names(sources):
     mlp_ref or torch, and functions or classes defined around them, however deeply."""
     names, definitions = set(), []
     for source in sources:
-        tree = _parse(source)
+        tree = parse_code(source)
         if tree is None:
             continue
         lines = source.splitlines()
@@ -66,7 +59,7 @@ def _root_name(node):
 def suspicious(source, reference=frozenset()):
     """Reasons this code looks like cheating (an empty list when it does not). `reference`: the names the
     notebook's own cells bind to the reference implementation (see reference_names)."""
-    tree = _parse(source)
+    tree = parse_code(source)
     if tree is None:
         return []
     reasons = [f"uses the reference implementation ({node.id})" for node in ast.walk(tree)

@@ -20,7 +20,6 @@ import ast
 import builtins
 import contextlib
 import io
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -32,7 +31,6 @@ from .checks import STUDENT_KERNEL
 from .sandbox import Sandbox
 from .statuses import CHANNEL_BROKEN, GRADED, KERNEL_DIED, OUT_OF_MEMORY, TIMED_OUT
 
-MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 BUILTIN_NAMES = set(dir(builtins))
 KEPT_MIME_TYPES = ("text/plain", "image/png")  # never HTML or scripts from a student's kernel into feedback
 
@@ -43,13 +41,6 @@ class Outcome:
     status: str = GRADED
     detail: str = ""
     verdicts: dict = field(default_factory=dict)
-
-
-def _parse(source):
-    try:
-        return ast.parse(MAGIC_LINE.sub("", source))
-    except SyntaxError:
-        return None
 
 
 def loaded_names(tree):
@@ -171,7 +162,7 @@ class SealedRun:
 
     def run_here(self, cell):
         """Execute a read-only or test cell in the grader's namespace; return its failure message or None."""
-        tree = _parse(cell.source)
+        tree = cells.parse_code(cell.source)
         if tree is None:
             raise SyntaxError(f"the course's cell {cell.id} does not parse")
         self._bring_student_names(tree)
