@@ -11,6 +11,7 @@ import sys
 import nbformat
 
 from .layout import ROOT
+from .exercise_checks import checks_path
 
 CATALOGUE = ROOT / "solutions" / "CATALOGUE.md"
 
@@ -59,7 +60,7 @@ def answer_functions(notebook):
 
 
 def tested_functions(test_source, helpers, functions):
-    """The student's functions a test cell calls, directly or through the notebook's helper functions."""
+    """The student's functions a test cell calls, directly or through the notebook's helper functions (its checks)."""
     words = set(re.findall(r"\w+", test_source))
     for name in [h for h in helpers if h in words]:
         words |= set(re.findall(r"\w+", helpers[name]))
@@ -72,13 +73,13 @@ def rows(assignment_folder):
     for path in sorted(assignment_folder.glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         functions = answer_functions(notebook)
-        helpers = {}
-        for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and not meta.get("solution") and not meta.get("grade"):
-                tree = ast.parse(cell.source)
-                helpers.update({node.name: ast.get_source_segment(cell.source, node)
-                                for node in tree.body if isinstance(node, ast.FunctionDef)})
+        checks = checks_path(f"{assignment_folder.name}/{path.stem}")
+        helper_sources = [checks.read_text(encoding="utf-8")] if checks.is_file() else []
+        helper_sources += [cell.source for cell in notebook.cells if cell.cell_type == "code"
+                           and not cell.metadata.get("nbgrader", {}).get("solution")
+                           and not cell.metadata.get("nbgrader", {}).get("grade")]
+        helpers = {node.name: ast.get_source_segment(source, node)
+                   for source in helper_sources for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
         for cell in notebook.cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):

@@ -8,6 +8,7 @@ comment `# students may use`.
 import ast
 
 from .cells import parse_code
+from .exercise_checks import loaded_checks
 
 FORBIDDEN_MODULES = ("torch", "mlp_ref", "mlpcourse", "jax", "tensorflow", "autograd")
 ALLOWED_MODULES = ("mlpcourse.given",)  # what the exercises give students to use
@@ -25,8 +26,13 @@ ALLOWED_MARK = "# students may use"
 
 def reference_names(sources):
     """Names that the notebook's own (not the student's) code binds to the reference: names imported from
-    mlp_ref or torch, and functions or classes defined around them, however deeply."""
+    mlp_ref or torch, and functions or classes defined around them, however deeply. `sources`: the course's cells
+    (and, through their `load_checks` lines, the exercise's checks)."""
     names, definitions = set(), []
+    sources = list(sources)
+    for source in sources:  # a cell that loads its exercise's checks: their code counts as the cell's
+        tree = parse_code(source)
+        sources += loaded_checks(tree) if tree is not None else []
     for source in sources:
         tree = parse_code(source)
         if tree is None:

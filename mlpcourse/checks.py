@@ -80,6 +80,10 @@ class Hint:
     def __str__(self):
         return self.concept + (f"\n  fix: {self.fix}" if self.fix else "")
 
+    def format(self, **values):
+        """This hint with its {placeholders} filled in from `values`."""
+        return Hint(self.concept.format(**values), self.fix.format(**values))
+
 
 def at_level(message, level):
     """`message` with the hint lines above `level` left out, and a line saying that there is more."""
@@ -102,10 +106,10 @@ def at_level(message, level):
 
 class CheckFailed(AssertionError):
     """A student's answer differs from the reference; the message says how, at the hint level of the moment
-    (`full_message` keeps every level)."""
+    (`full_message` keeps every level). `hint`: a Hint (or text) that names the likely mistake."""
 
-    def __init__(self, message=""):
-        self.full_message = str(message)
+    def __init__(self, message="", hint=None):
+        self.full_message = str(message) + (f"\n  hint: {hint}" if hint else "")
         super().__init__(at_level(self.full_message, hint_level()))
 
 

@@ -28,6 +28,7 @@ import nbformat
 from . import cells
 from .channel import ChannelBroken, ChannelTimeout
 from .checks import STUDENT_KERNEL
+from .exercise_checks import loaded_checks
 from .sandbox import Sandbox
 from .statuses import CHANNEL_BROKEN, GRADED, KERNEL_DIED, OUT_OF_MEMORY, TIMED_OUT
 
@@ -145,8 +146,9 @@ class SealedRun:
     # ---- the grader's cells ------------------------------------------------------------------------------
     def _bring_student_names(self, tree):
         """Make the names the grader's code uses, and does not bind itself, stand for the kernel's objects."""
-        self.grader_bound |= module_level_names(tree)
-        self.grader_loaded |= loaded_names(tree)
+        for code in [tree, *map(cells.parse_code, loaded_checks(tree))]:  # the exercise's checks, if the cell loads them
+            self.grader_bound |= module_level_names(code)
+            self.grader_loaded |= loaded_names(code)
         wanted = sorted(self.grader_loaded - self.grader_bound - BUILTIN_NAMES)
         if not wanted:
             return

@@ -141,15 +141,15 @@ CHEATS = {
                                                        "get_ipython().events.register('post_run_cell', lambda *a: clear_output())",
                                                        after="setup", base="untouched"), 0.0, "IPython"),
     # rebinding or patching the checks, with the buggy sample's answers
-    "redefines_check_array": (with_extra_cell("def check_array(*args, **kwargs):\n    pass", after="helpers-relu", base="buggy"),
+    "redefines_check_array": (with_extra_cell("def check_array(*args, **kwargs):\n    pass", after="setup", base="buggy"),
                               BUGGY, "check_array"),
-    "rebinds_checks_through_globals": (with_extra_cell("globals()['check_array'] = lambda *a, **k: None", after="helpers-relu",
+    "rebinds_checks_through_globals": (with_extra_cell("globals()['check_array'] = lambda *a, **k: None", after="setup",
                                                        base="buggy"), BUGGY, "globals"),
-    "rebinds_checks_through_exec": (with_extra_cell("exec('def check_' + 'array(*a, **k): pass')", after="helpers-relu",
+    "rebinds_checks_through_exec": (with_extra_cell("exec('def check_' + 'array(*a, **k): pass')", after="setup",
                                                     base="buggy"), BUGGY, "exec"),
     "patches_the_checks_module": (with_extra_cell("import sys\nfor module in list(sys.modules.values()):\n"
                                                   "    if hasattr(module, 'check_array'):\n        module.check_array = lambda *a, **k: None",
-                                                  after="helpers-relu", base="buggy"), BUGGY, "modules"),
+                                                  after="setup", base="buggy"), BUGGY, "modules"),
     "patches_builtins": (with_extra_cell("import builtins\nbuiltins.all = builtins.any = lambda *a: True\n"
                                          "builtins.AssertionError = type('Never', (BaseException,), {})", after="setup", base="buggy"),
                          BUGGY, "builtins"),

@@ -1,0 +1,151 @@
+"""The checks of a3_backprop/gradient_check.ipynb's tests: run in the notebook's namespace by its read-only cell
+`load_checks("a3_backprop/gradient_check", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
+The student's functions are this namespace's globals."""
+import numpy as np
+
+
+# ---- setup
+from mlp_ref.gradcheck import relative_error as reference_relative_error
+from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, check_equal, check_scalar
+
+
+# ---- numerical-gradient
+class Cubic:
+    """f(x) = Σ (c x³ + d x²), a test function whose centred difference is known exactly.
+
+    A cubic has f''' = 6c and no higher derivatives, so by Taylor's formula, exactly,
+      centred difference  = f'(x) + ε² c             with f'(x) = 3c x² + 2d x,
+      one-sided (forward) = f'(x) + ε (3c x + d) + ε² c.
+    The only other error is rounding, about 1e-16 |f| / ε: below 1e-11 for the sizes used here.
+    """
+
+    def __init__(self, seed, shape):
+        rng = np.random.default_rng(seed)
+        self.c, self.d, self.x = rng.standard_normal(shape), rng.standard_normal(shape), rng.standard_normal(shape)
+
+    def __call__(self, x):
+        return float(np.sum(self.c * x**3 + self.d * x**2))
+
+    def centred(self, eps):
+        return 3 * self.c * self.x**2 + 2 * self.d * self.x + eps**2 * self.c
+
+    def forward_difference(self, eps):
+        return self.centred(eps) + eps * (3 * self.c * self.x + self.d)
+
+
+class Recording:
+    """f, keeping a copy of every point it is evaluated at."""
+
+    def __init__(self, f):
+        self.f, self.points = f, []
+
+    def __call__(self, x):
+        self.points.append(np.array(x, dtype=np.float64))
+        return self.f(x)
+
+    def check_each_entry_was_nudged(self, x, eps, case):
+        """Fail unless f was evaluated, for every entry of x, at a point where that entry was moved by about eps."""
+        nudged = {index for point in self.points if point.shape == x.shape
+                  for index in zip(*np.nonzero(np.abs(point - x) > eps / 2))}
+        untouched = [index for index in np.ndindex(x.shape) if index not in nudged]
+        if untouched:
+            raise CheckFailed(f"numerical_gradient ({case}): f was never evaluated with entry {untouched[0]} of x "
+                              f"nudged ({len(untouched)} of {x.size} entries never were)\n  hint: evaluate f at x "
+                              "with each entry moved by +ε and by −ε in turn (then put it back): that is how the "
+                              "gradient is estimated")
+
+
+# rtol 1e-7 sits far above the rounding (< 1e-11) and far below the one-sided error (about eps = 1e-3).
+# atol 1e-9 is for entries whose derivative is close to 0, where rtol alone would ask for less than the rounding
+# leaves: that rounding, about 1e-16 · Σ|cx³ + dx²| / eps, is at most 3e-11 for the cubics tested here.
+GRADCHECK_RTOL, GRADCHECK_ATOL = 1e-7, 1e-9
+
+
+def cubic_case(shape, eps):
+    return f"a cubic, x of shape {shape}, eps={eps:g}"
+
+
+def check_numerical_gradient(seed, shape, eps):
+    f = Cubic(seed, shape)
+    recording, x, case = Recording(f), f.x.copy(), cubic_case(shape, eps)
+    got = call(numerical_gradient, recording, x, eps=eps, case=case)
+    recording.check_each_entry_was_nudged(f.x, eps, case)
+    centred, forward = f.centred(eps), f.forward_difference(eps)
+    backward = 2 * centred - forward  # (f(x) − f(x − ε)) / ε
+    check_array(got, centred, function="numerical_gradient", case=case,
+                rtol=GRADCHECK_RTOL, atol=GRADCHECK_ATOL, mistakes={
+                    "use centred differences, (f(x + ε) − f(x − ε)) / 2ε: the one-sided (f(x + ε) − f(x)) / ε "
+                    "is far less accurate": forward,
+                    "use centred differences, (f(x + ε) − f(x − ε)) / 2ε, not (f(x) − f(x − ε)) / ε": backward,
+                    "the two points are 2ε apart: divide by 2ε, not ε": 2 * centred,
+                    "the difference is f(x + ε) − f(x − ε), not f(x − ε) − f(x + ε): check the sign": -centred})
+
+
+def check_x_is_restored(seed, shape, eps):
+    """x holds its original values after the call, and f was evaluated with each entry of x nudged (leaving x
+    alone proves nothing if it was never perturbed)."""
+    f = Cubic(seed, shape)
+    recording, x, case = Recording(f), f.x.copy(), f"x of shape {shape} after the call"
+    call(numerical_gradient, recording, x, eps=eps, case=cubic_case(shape, eps))
+    # Putting the saved value back restores x exactly, and x + ε − ε differs from x by a rounding of about
+    # 1e-16 · |x| (entries here are below 3), which we accept: atol 1e-12 (rtol 0, since the entries' size is known)
+    # still catches an entry left off by ε >= 1e-3.
+    check_array(x, f.x, function="numerical_gradient", case=case, rtol=0, atol=1e-12,
+                mistakes={"put each entry of x back to its original value: x still holds x − ε": f.x - eps,
+                          "put each entry of x back to its original value: x still holds x + ε": f.x + eps})
+    recording.check_each_entry_was_nudged(f.x, eps, case)
+
+
+# ---- relative-error
+def error_pair(seed, shape, scale=1.0, zeros_in_truth=False):
+    """A gradient a of size `scale` and an estimate b of it with small errors (noise 1e-7 · scale)."""
+    rng = np.random.default_rng(seed)
+    a = scale * rng.standard_normal(shape)
+    if zeros_in_truth:
+        a.flat[::2] = 0.0
+    return a, a + 1e-7 * scale * rng.standard_normal(shape)
+
+
+def check_relative_error(a, b, case):
+    got = call(relative_error, a.copy(), b.copy(), case=case)
+    if got is not None and np.isnan(np.asarray(got, dtype=np.float64)).any():
+        raise CheckFailed(f"relative_error ({case}): returned nan.\n  hint: two arrays of zeros agree perfectly, so "
+                          "their relative error is 0: take the denominator at least np.finfo(np.float64).tiny")
+    difference, size = np.abs(a - b), np.maximum(np.abs(a), np.abs(b))
+    norms, means = np.linalg.norm(a) + np.linalg.norm(b), np.mean(np.abs(a) + np.abs(b))
+    check_scalar(got, reference_relative_error(a, b), function="relative_error", case=case, mistakes={
+        "divide by the scale max(|a| + |b|): a difference alone means nothing without the size of the gradients":
+            np.max(difference),
+        "measure against the scale of the whole array, max(|a| + |b|), not entry by entry":
+            np.max(np.divide(difference, size, out=np.zeros_like(size), where=size > 0)),
+        "use the maxima, max|a − b| / max(|a| + |b|), not the norms": np.linalg.norm(a - b) / norms if norms else 0.0,
+        "use the maxima, max|a − b| / max(|a| + |b|), not the means": np.mean(difference) / means if means else 0.0})
+
+
+# ---- gradient-is-correct
+def sine_case(seed, shape):
+    """f(x) = Σ x sin(x), with its true gradient sin(x) + x cos(x) and a wrong one missing the product rule."""
+    x = np.random.default_rng(seed).standard_normal(shape)
+    return (lambda x: float(np.sum(x * np.sin(x))), lambda x: np.sin(x) + x * np.cos(x),
+            lambda x: x * np.cos(x), x)
+
+
+def check_verdict(f, grad_f, x, expected, case, hint):
+    def verdict():
+        got = call(gradient_is_correct, f, grad_f, x.copy(), case=case)
+        check_equal(bool(got) if isinstance(got, (bool, np.bool_)) else got, expected,
+                    function="gradient_is_correct", case=case, hint=hint)
+
+    check_building_on(verdict, {
+        "numerical_gradient": lambda: check_numerical_gradient(0, (5,), eps=1e-3),
+        "relative_error": lambda: (check_relative_error(*error_pair(2, (4, 3)), case="a (4, 3) gradient and a close estimate"),
+                                   check_relative_error(np.zeros(3), np.zeros(3), case="two arrays of zeros"))},
+        "gradient_is_correct", namespace=globals())
+
+
+def check_sine_verdicts(seed, shape):
+    f, right, wrong, x = sine_case(seed, shape)
+    check_verdict(f, right, x, True, f"Σ x sin(x) at x of shape {shape}, the right gradient",
+                  "sin(x) + x cos(x) is the exact gradient: it should pass")
+    check_verdict(f, wrong, x, False, f"Σ x sin(x) at x of shape {shape}, a gradient missing sin(x)",
+                  "x cos(x) misses the product rule's sin(x) term: it should fail")

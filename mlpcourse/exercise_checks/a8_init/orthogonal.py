@@ -1,0 +1,82 @@
+"""The checks of a8_init/orthogonal.ipynb's tests: run in the notebook's namespace by its read-only cell
+`load_checks("a8_init/orthogonal", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
+The student's functions are this namespace's globals."""
+import numpy as np
+
+
+# ---- setup
+from mlpcourse.checks import CheckFailed, call, check_array
+
+
+# ---- orthogonal
+SIGMAS = 6
+DRAWS = 400
+QR_MODE_HINT = ("; np.linalg.qr's default mode 'reduced' gives Q the shape of A, (max(rows, cols), min(rows, cols)), "
+                "while mode 'complete' gives a square Q")
+WIDE_HINT = ("for a wide weight (rows < cols) factor a tall (cols, rows) matrix and transpose Q: "
+             "then the rows are orthonormal")
+
+
+def drawn(shape, gain, generator, case):
+    """orthogonal_ on a new array of `shape`: it must fill it in place and return it."""
+    weight = np.full(shape, np.nan)
+    try:
+        result = call(orthogonal_, weight, gain=gain, generator=generator, case=case)
+    except CheckFailed as failure:
+        if not isinstance(failure.__cause__, ValueError):
+            raise
+        # typically a Q of the wrong shape that cannot be written into the weight
+        hint = (WIDE_HINT if shape[0] < shape[1] else "Q must have the weight's shape (rows, cols)") + QR_MODE_HINT
+        raise CheckFailed(f"{failure}\n  hint: {hint}") from failure.__cause__
+    if np.isnan(weight).any():
+        raise CheckFailed(f"orthogonal_ ({case}): the array passed in was not filled.\n  hint: fill it in place, "
+                          "weight[...] = gain * q (assigning to the name `weight` only rebinds the name), then return it")
+    if result is not weight:
+        raise CheckFailed(f"orthogonal_ ({case}): returned a {type(result).__name__}, not the array it filled.\n"
+                          "  hint: end with `return weight`")
+    return weight
+
+
+def check_orthonormal(shape, gain=1.0, seed=0):
+    """WᵀW = gain²·I for a tall or square weight, WWᵀ = gain²·I for a wide one."""
+    case = f"shape {shape}, gain={gain:.6g}"
+    check_orthonormal_weight(drawn(shape, gain, np.random.default_rng(seed), case), gain, case)
+
+
+def check_orthonormal_weight(weight, gain, case):
+    shape = weight.shape
+    wide = shape[0] < shape[1]
+    product, name = (weight @ weight.T, "W Wᵀ") if wide else (weight.T @ weight, "Wᵀ W")
+    identity = np.eye(min(shape))
+    other = weight.T @ weight if wide else weight @ weight.T
+    mistakes = {"multiply Q by the gain": identity,
+                "multiply Q by the gain, not by gain² (then the product is gain⁴·I)": gain ** 4 * identity,
+                WIDE_HINT: other if other.shape == product.shape else None}
+    if gain == 1:
+        mistakes.pop("multiply Q by the gain")
+    check_array(product, gain ** 2 * identity, function=f"orthogonal_: {name} should be gain²·I", case=case,
+                mistakes=mistakes)
+
+
+def check_random_draws(shape, seed):
+    """(Semi-)orthogonal weights, new at every call, the same for the same seed, and an average over many draws of 0."""
+    case = f"shape {shape}"
+    generator = np.random.default_rng(seed)
+    first, second = (drawn(shape, 1.0, generator, case).copy() for _ in range(2))
+    check_orthonormal_weight(first, 1.0, case)  # random, and orthogonal too
+    if np.array_equal(first, second):
+        raise CheckFailed(f"orthogonal_ ({case}): two calls with the same generator gave the same weights.\n"
+                          "  hint: draw a new random matrix at every call, from the generator passed in")
+    if not np.array_equal(first, drawn(shape, 1.0, np.random.default_rng(seed), case)):
+        raise CheckFailed(f"orthogonal_ ({case}): two generators with the same seed gave different weights.\n"
+                          "  hint: draw from the generator passed in, not from np.random or a generator of your own")
+    samples = np.array([drawn(shape, 1.0, generator, case) for _ in range(DRAWS)])
+    z = samples.mean(axis=0) / (samples.std(axis=0) / np.sqrt(DRAWS))
+    worst = np.unravel_index(np.argmax(np.abs(z)), shape)
+    if abs(z[worst]) > SIGMAS:
+        raise CheckFailed(
+            f"orthogonal_ ({case}): over {DRAWS} draws, entry {tuple(int(i) for i in worst)} averages "
+            f"{samples.mean(axis=0)[worst]:.3f}, {z[worst]:.1f} standard errors from 0 (allowed: {SIGMAS}).\n"
+            "  hint: a uniformly random orthogonal matrix averages to 0: draw A from the standard normal distribution "
+            "(generator.standard_normal, not generator.random), and multiply each column of Q by the sign of "
+            "R's diagonal (np.linalg.qr leaves some of it negative)")
