@@ -28,6 +28,33 @@ def random_case(seed, n, d, feature_scale=None, eps=1e-5):
 
 
 # ---- graph
+def mistaken_graph_gradients(g, cache):
+    """{hint: the ∂L/∂x that a classic mistake in the node-by-node backward pass gives} (each one is WRONG)."""
+    x_hat, inv_std, std, gamma = cache["x_hat"], cache["inv_std"], cache["std"], cache["gamma"]
+    direct = g * gamma * inv_std                                          # through x̂ = c·r only, with c's other uses lost
+    through_variance = -x_hat * inv_std * (g * gamma * x_hat).mean(axis=0)  # c's second use, q = c²
+    through_mean = -(g * gamma * inv_std).mean(axis=0)                      # x's second use, μ
+    return {
+        Hint("c = x − μ feeds two nodes, q = c² and x̂ = c·r: its gradient is the sum of both contributions, and the "
+             "one through q (on to v, s and r) is missing",
+             fix="at node 3 add to grad_centred the gradient that comes down through q: 2·c times q's gradient"):
+            direct + through_mean,
+        Hint("x feeds two nodes, μ and c = x − μ: the gradient that comes back through μ is missing",
+             fix="at node 1 add μ's gradient, spread evenly over the N rows (μ is a mean): grad_mean / N"):
+            direct + through_variance,
+        Hint("the gradient reaches μ through c = x − μ, whose derivative with respect to μ is −1: the path through the "
+             "mean came back with the wrong sign",
+             fix="at node 2, grad_mean is minus the sum of c's gradient over the batch"):
+            direct + through_variance - through_mean,
+        Hint("only the last nodes were followed: in training mode μ and σ² depend on x too",
+             fix="carry the gradient on through r, s, v, q and μ, down to node 1"): direct,
+        Hint("the derivative of r = 1/s is −1/s², and the gradient of the variance came out s times too large or small",
+             fix="node 6: grad_std = −grad_inv_std / s²; node 5: grad_variance = grad_std / (2 s)"):
+            direct + std * through_variance + through_mean,
+        Hint("v is a mean over the batch: each qₙ enters it with weight 1/N, and that 1/N is missing",
+             fix="node 4: spread v's gradient over the N rows divided by N"): direct + len(g) * through_variance + through_mean}
+
+
 def check_backward_graph(seed, n, d, feature_scale=None, eps=1e-5):
     layer, x, g, _, _, gamma = random_case(seed, n, d, feature_scale, eps)
     expected = dict(zip(("x", "gamma", "beta"), (layer.backward(g), layer.weight.grad, layer.bias.grad)))
@@ -38,16 +65,11 @@ def check_backward_graph(seed, n, d, feature_scale=None, eps=1e-5):
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CheckFailed(f"batchnorm_backward_graph ({case}): expected a tuple (grad_x, grad_gamma, grad_beta), got "
                           f"{type(got).__name__}")
-    x_hat, inv_std = cache["x_hat"], cache["inv_std"]
-    direct = g * gamma * inv_std
-    without_mean = direct - x_hat * inv_std * (g * gamma * x_hat).mean(axis=0)
-    without_square = direct - (g * gamma * inv_std).mean(axis=0)
-    mistakes = {"x": {"c = x − μ feeds two nodes, q = c² and x̂ = c·r: its gradient is the sum of both contributions":
-                          without_square,
-                      "x feeds two nodes, μ and c = x − μ: add the gradient that comes back through μ": without_mean,
-                      "only the last nodes were followed: carry the gradient on through s, v, q and μ": direct},
-                "gamma": {"γ was broadcast over the batch: sum its gradient over axis 0": g * x_hat},
-                "beta": {"β was broadcast over the batch: sum its gradient over axis 0": g}}
+    mistakes = {"x": mistaken_graph_gradients(g, cache),
+                "gamma": {Hint("γ was broadcast over the batch (node 8): its gradient collects every row's contribution",
+                               fix="sum G ⊙ x̂ over axis 0"): g * cache["x_hat"]},
+                "beta": {Hint("β was broadcast over the batch (node 8): its gradient collects every row's contribution",
+                              fix="sum G over axis 0"): g}}
     for part, value in zip(("x", "gamma", "beta"), got):
         check_array(value, expected[part], function=f"batchnorm_backward_graph: grad_{part}", case=case,
                     mistakes=mistakes[part])
@@ -63,22 +85,33 @@ def mistaken_input_gradients(g, x_hat, std, gamma):
     n = len(g)
     through_mean, through_var = g.sum(axis=0), x_hat * (g * x_hat).sum(axis=0)
     scale = gamma / (n * std)
-    wrong = {"you left out the path through the variance: subtract x̂ₙ Σₘ Gₘ x̂ₘ too": scale * (n * g - through_mean),
-            "you left out the path through the mean: subtract Σₘ Gₘ too": scale * (n * g - through_var),
-            "you kept only the direct path γ G / s: in training mode μ and σ² depend on x too (add the paths "
-            "through the mean and the variance)": gamma * g / std,
-            "the path through the variance is subtracted, not added": scale * (n * g - through_mean + through_var),
-            "multiply by γ: y = γ x̂ + β, so every path to x passes through γ": scale / gamma * (n * g - through_mean - through_var),
-            "divide by N s: the bracket holds N·G, so the factor in front is γ / (N s)": scale * n * (n * g - through_mean - through_var),
-            "divide by s = √(σ² + eps), not by s²": scale / std * (n * g - through_mean - through_var),
-            "the paths through the mean and the variance carry a 1/N: γ/s·(G − Σₘ Gₘ / N − x̂ₙ Σₘ Gₘ x̂ₘ / N), "
-            "or γ/(N s)·(N G − ...)": gamma / std * (g - through_mean - through_var),
-            Hint("Σₘ Gₘ " + SUM_EVERYTHING.concept, fix=SUM_EVERYTHING.fix): scale * (n * g - g.sum() - through_var),
-            Hint("Σₘ Gₘ x̂ₘ " + SUM_EVERYTHING.concept, fix=SUM_EVERYTHING.fix): scale * (n * g - through_mean - x_hat * (g * x_hat).sum()),
-            Hint("integer division: // rounds down to a whole number", fix="divide with /: γ / (N s)"):
-                gamma // (n * std) * (n * g - through_mean - through_var),
-            "N is the number of examples, grad_output.shape[0], not the number of features":
-                None if g.shape[1] == n else gamma / (g.shape[1] * std) * (g.shape[1] * g - through_mean - through_var)}
+    wrong = {
+        Hint("you left out the path through the variance: σ² depends on every xₙ too",
+             fix="subtract x̂ₙ Σₘ Gₘ x̂ₘ inside the bracket too"): scale * (n * g - through_mean),
+        Hint("you left out the path through the mean: μ depends on every xₙ too",
+             fix="subtract Σₘ Gₘ inside the bracket too"): scale * (n * g - through_var),
+        Hint("you kept only the direct path: in training mode μ and σ² depend on x too",
+             fix="add the paths through the mean and the variance (two sums over the batch)"): gamma * g / std,
+        Hint("the path through the variance has the wrong sign: a larger σ² shrinks x̂, so it pulls against the "
+             "direct path, as the path through the mean does", fix="subtract x̂ₙ Σₘ Gₘ x̂ₘ, do not add it"):
+            scale * (n * g - through_mean + through_var),
+        Hint("a factor γ is missing: y = γ x̂ + β, so every path to x passes through γ", fix="multiply by γ"):
+            scale / gamma * (n * g - through_mean - through_var),
+        Hint("the factor in front is N² times too large: the bracket already holds N·G",
+             fix="divide by N s: γ / (N s)"): scale * n * (n * g - through_mean - through_var),
+        Hint("x̂ = (x − μ)/s depends on s to the first power: dividing by s² is one s too many",
+             fix="divide by s = √(σ² + eps), not by s²"): scale / std * (n * g - through_mean - through_var),
+        Hint("the paths through the mean and the variance carry a 1/N (μ and σ² are means over the batch), which is "
+             "missing", fix="γ/s·(G − Σₘ Gₘ / N − x̂ₙ Σₘ Gₘ x̂ₘ / N), or γ/(N s)·(N G − ...)"):
+            gamma / std * (g - through_mean - through_var),
+        Hint("Σₘ Gₘ is a sum over the batch, one value per feature: " + SUM_EVERYTHING.concept,
+             fix=SUM_EVERYTHING.fix): scale * (n * g - g.sum() - through_var),
+        Hint("Σₘ Gₘ x̂ₘ is a sum over the batch, one value per feature: " + SUM_EVERYTHING.concept,
+             fix=SUM_EVERYTHING.fix): scale * (n * g - through_mean - x_hat * (g * x_hat).sum()),
+        Hint("integer division: // rounds down to a whole number", fix="divide with /: γ / (N s)"):
+            gamma // (n * std) * (n * g - through_mean - through_var),
+        Hint("N is the number of examples, not the number of features", fix="N = grad_output.shape[0]"):
+            None if g.shape[1] == n else gamma / (g.shape[1] * std) * (g.shape[1] * g - through_mean - through_var)}
     return {hint: wrong for hint, wrong in wrong.items() if wrong is not None}
 
 
@@ -92,16 +125,25 @@ def check_backward(seed, n, d, part, feature_scale=None, eps=1e-5):
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CheckFailed(f"batchnorm_backward ({case}): expected a tuple (grad_x, grad_gamma, grad_beta), got {type(got).__name__}")
     got = dict(zip(("x", "gamma", "beta"), got))
+    over_features = Hint("the sum runs over the features (axis 1); γ and β have one value per feature",
+                         fix="sum over the batch, axis=0")
     mistakes = {"x": mistaken_input_gradients(g, x_hat, std, gamma),
-                "gamma": {"γ is shared by every example: sum G ⊙ x̂ over the batch (axis 0)": g * x_hat,
-                          "sum G ⊙ x̂ over the batch, do not average it": (g * x_hat).mean(axis=0),
-                          "∂L/∂γ = Σₙ Gₙ x̂ₙ has no factor γ (y = γ x̂ + β is linear in γ)": gamma * (g * x_hat).sum(axis=0),
-                          "∂L/∂γ = Σₙ Gₙ x̂ₙ (y = γ x̂ + β): you returned ∂L/∂β = Σₙ Gₙ": g.sum(axis=0),
-                          "sum over the batch (axis 0), not over the features": (g * x_hat).sum(axis=1),
+                "gamma": {Hint("γ is shared by every example: its gradient collects every example's contribution",
+                               fix="sum G ⊙ x̂ over the batch (axis 0)"): g * x_hat,
+                          Hint("γ's gradient is a sum of the examples' contributions, not their average",
+                               fix="sum G ⊙ x̂ over the batch, do not average it"): (g * x_hat).mean(axis=0),
+                          Hint("∂L/∂γ has no factor γ: y = γ x̂ + β is linear in γ",
+                               fix="drop the γ: sum G ⊙ x̂ over the batch"): gamma * (g * x_hat).sum(axis=0),
+                          Hint("you returned ∂L/∂β (γ multiplies x̂, so its gradient weighs G by x̂)",
+                               fix="sum G ⊙ x̂ over the batch"): g.sum(axis=0),
+                          over_features: (g * x_hat).sum(axis=1),
                           SUM_EVERYTHING: (g * x_hat).sum()},
-                "beta": {"β is shared by every example: sum G over the batch (axis 0)": g,
-                         "sum G over the batch, do not average it": g.mean(axis=0),
-                         "∂L/∂β = Σₙ Gₙ: you returned ∂L/∂γ = Σₙ Gₙ x̂ₙ": (g * x_hat).sum(axis=0),
-                         "sum over the batch (axis 0), not over the features": g.sum(axis=1),
+                "beta": {Hint("β is shared by every example: its gradient collects every example's contribution",
+                              fix="sum G over the batch (axis 0)"): g,
+                         Hint("β's gradient is a sum of the examples' contributions, not their average",
+                              fix="sum G over the batch, do not average it"): g.mean(axis=0),
+                         Hint("you returned ∂L/∂γ (β is added, so its gradient is G itself, summed)",
+                              fix="sum G over the batch, without x̂"): (g * x_hat).sum(axis=0),
+                         over_features: g.sum(axis=1),
                          SUM_EVERYTHING: g.sum()}}
     check_array(got[part], expected[part], function=f"batchnorm_backward: grad_{part}", case=case, mistakes=mistakes[part])
