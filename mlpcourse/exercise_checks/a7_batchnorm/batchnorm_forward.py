@@ -37,26 +37,34 @@ def unpack(got, names, function, case):
 
 
 # ---- train
+EPS_INSIDE = Hint("eps goes inside the square root: outside it does not protect a feature whose variance is below eps",
+                  fix="√(σ² + eps), not √σ² + eps")
+
+
 def mistaken_normalisations(x, eps):
     """{hint: the x_hat that a classic mistake gives} (each one is WRONG)."""
     n = len(x)
     centred = x - x.mean(axis=0)
     var = x.var(axis=0)
-    wrong = {"normalise with the BIASED batch variance (divide by N, not N − 1)":
+    wrong = {Hint("normalise with the BIASED batch variance: the normalisation divides by N (the running variance is "
+                  "the one that divides by N − 1)", fix="x.var(axis=0), without ddof"):
              centred / np.sqrt(var * n / (n - 1) + eps) if n > 1 else None,
-             "eps goes inside the square root: √(σ² + eps), not √σ² + eps": centred / (np.sqrt(var) + eps),
-             "divide by the standard deviation √(σ² + eps), not by the variance σ² + eps": centred / (var + eps),
-             "you left out eps: divide by √(σ² + eps)": centred / np.sqrt(var)}
+             EPS_INSIDE: centred / (np.sqrt(var) + eps),
+             Hint("x̂ has unit variance when you divide by the standard deviation, not by the variance",
+                  fix="divide by √(σ² + eps)"): centred / (var + eps),
+             Hint("you left out eps: a (nearly) constant feature then divides by (almost) 0",
+                  fix="divide by √(σ² + eps)"): centred / np.sqrt(var)}
     if eps != 1e-5:
-        wrong["use the eps argument, not a fixed 1e-5"] = centred / np.sqrt(var + 1e-5)
+        wrong[Hint("the eps argument was ignored: use the eps argument, not a fixed 1e-5", fix="√(σ² + eps) with the eps passed in")] = (
+            centred / np.sqrt(var + 1e-5))
     whole = x - x.mean()
-    wrong["every feature has its own mean and variance: take them over the batch, x.mean(axis=0) and x.var(axis=0), "
-          "not over the whole array"] = whole / np.sqrt(x.var() + eps)
-    wrong["every feature has its own mean: x.mean(axis=0), not x.mean() over the whole array"] = (
+    wrong[Hint("every feature has its own mean and variance, taken over the batch, not over the whole array",
+               fix="x.mean(axis=0) and x.var(axis=0)")] = whole / np.sqrt(x.var() + eps)
+    wrong[Hint("every feature has its own mean: not x.mean() over the whole array", fix="x.mean(axis=0)")] = (
         whole / np.sqrt(whole.var(axis=0) + eps))
     rows = x - x.mean(axis=1, keepdims=True)
-    wrong["normalise every feature over the batch (axis 0, down the columns), not every example over its features"] = (
-        rows / np.sqrt(x.var(axis=1, keepdims=True) + eps))
+    wrong[Hint("normalise every feature over the batch (axis 0, down the columns), not every example over its "
+               "features", fix="axis=0 for the mean and the variance")] = rows / np.sqrt(x.var(axis=1, keepdims=True) + eps)
     return wrong
 
 
@@ -73,11 +81,14 @@ def check_forward_train(seed, n, d, eps=1e-5, feature_scale=None, parts=("y",)):
     wrong_x_hat = mistaken_normalisations(x, eps)
     wrong = {"y": {hint: None if w is None else gamma * w + beta for hint, w in wrong_x_hat.items()},
              "x_hat": wrong_x_hat, "std": {}}
-    wrong["y"]["γ scales and β shifts: y = γ·x̂ + β, not β·x̂ + γ"] = beta * expected["x_hat"] + gamma
-    wrong["y"]["return y = γ·x̂ + β first, then x̂ and std"] = expected["x_hat"]
-    wrong["std"]["std is √(σ² + eps), the standard deviation, not the variance σ² + eps"] = expected["std"] ** 2
-    wrong["std"]["eps goes inside the square root: √(σ² + eps), not √σ² + eps"] = np.sqrt(expected["std"] ** 2 - eps) + eps
-    wrong["std"]["return the standard deviation √(σ² + eps) itself, not its inverse 1 / √(σ² + eps)"] = 1 / expected["std"]
+    wrong["y"][Hint("γ scales and β shifts: γ and β are swapped", fix="y = γ·x̂ + β")] = beta * expected["x_hat"] + gamma
+    wrong["y"][Hint("the first item you returned is x̂, not the layer's output", fix="return y first, then x̂ and std")] = (
+        expected["x_hat"])
+    wrong["std"][Hint("std is the standard deviation, not the variance σ² + eps", fix="std = √(σ² + eps)")] = (
+        expected["std"] ** 2)
+    wrong["std"][EPS_INSIDE] = np.sqrt(expected["std"] ** 2 - eps) + eps
+    wrong["std"][Hint("return the standard deviation itself, not its inverse", fix="std = √(σ² + eps), not 1 / √(σ² + eps)")] = (
+        1 / expected["std"])
     for part in parts:
         check_array(got[part], expected[part], function=f"{function}: {part}", case=case, mistakes=wrong[part])
 
@@ -105,22 +116,26 @@ def check_running_stats(seed, n, d, batches, momentum=0.1, start=None):
     start_mean, start_var = mean.copy(), var.copy()
     means, biased_vars = [x.mean(axis=0) for x in xs], [x.var(axis=0) for x in xs]
     unbiased_vars = [v * n / (n - 1) for v in biased_vars]
-    flipped = ("momentum is the weight of the NEW batch: (1 − momentum)·running + momentum·batch, "
-               "not momentum·running + (1 − momentum)·batch")
+    flipped = Hint("momentum is the weight of the NEW batch (PyTorch's meaning), and you gave it to the old value",
+                   fix="(1 − momentum)·running + momentum·batch")
+    fixed_momentum = Hint("the momentum argument was ignored: use the momentum argument, not a fixed 0.1",
+                          fix="weigh the new batch by the momentum passed in")
     wrong_means = {flipped: moving_average(start_mean, means, 1 - momentum)}
-    wrong_vars = {"the running variance averages the UNBIASED batch variance σ²·N/(N − 1), not σ²":
+    wrong_vars = {Hint("the running variance averages the UNBIASED batch variance: it estimates the data's variance, "
+                       "which σ² underestimates", fix="average σ²·N/(N − 1)"):
                   moving_average(start_var, biased_vars, momentum),
                   flipped: moving_average(start_var, unbiased_vars, 1 - momentum),
-                  "average the variance, not the standard deviation": moving_average(start_var, np.sqrt(unbiased_vars), momentum),
-                  "the unbiased variance is σ²·N/(N − 1), larger than σ²: you multiplied by (N − 1)/N":
+                  Hint("average the variance, not the standard deviation", fix="drop the square root"):
+                  moving_average(start_var, np.sqrt(unbiased_vars), momentum),
+                  Hint("the unbiased variance is larger than σ²: you multiplied by (N − 1)/N", fix="multiply by N/(N − 1)"):
                   moving_average(start_var, [v * (n - 1) / n for v in biased_vars], momentum)}
-    wrong_means["every feature has its own running mean: average x.mean(axis=0), not x.mean() over the whole array"] = (
-        moving_average(start_mean, [np.full(d, x.mean()) for x in xs], momentum))
+    wrong_means[Hint("every feature has its own running mean: not x.mean() over the whole array",
+                     fix="average x.mean(axis=0)")] = moving_average(start_mean, [np.full(d, x.mean()) for x in xs], momentum)
     wrong_vars[Hint("integer division: // rounds down to a whole number", fix="use / for the factor N / (N − 1)")] = (
         moving_average(start_var, [(v * n) // (n - 1) for v in biased_vars], momentum))
     if momentum != 0.1:
-        wrong_means["use the momentum argument, not a fixed 0.1"] = moving_average(start_mean, means, 0.1)
-        wrong_vars["use the momentum argument, not a fixed 0.1"] = moving_average(start_var, unbiased_vars, 0.1)
+        wrong_means[fixed_momentum] = moving_average(start_mean, means, 0.1)
+        wrong_vars[fixed_momentum] = moving_average(start_var, unbiased_vars, 0.1)
     start_text = "from a new layer's statistics" if start is None else "from given running statistics"
     for k, x in enumerate(xs):
         reference.forward(x)
@@ -154,15 +169,21 @@ def check_forward_eval(seed, n, d, eps=1e-5, trained_batches=0):
     else:  # one example normalised by its own statistics: x − μ = 0, so y = β
         batch_statistics = np.broadcast_to(beta, x.shape)
     centred = x - running_mean
-    mistakes = {"in evaluation mode use the running statistics, not the batch's own mean and variance": batch_statistics,
-                "eps goes inside the square root: √(running_var + eps), not √running_var + eps":
+    mistakes = {Hint("in evaluation mode use the running statistics, not the batch's own mean and variance: a "
+                     "prediction must not depend on the other examples of the batch",
+                     fix="normalise with running_mean and running_var"): batch_statistics,
+                Hint("eps goes inside the square root", fix="√(running_var + eps), not √running_var + eps"):
                 gamma * centred / (np.sqrt(running_var) + eps) + beta,
-                "running_var is a variance: divide by its square root √(running_var + eps)":
-                gamma * centred / (running_var + eps) + beta,
-                "use the eps argument, not a fixed 1e-5": gamma * centred / np.sqrt(running_var + 1e-5) + beta if eps != 1e-5 else None,
-                "you left out eps: divide by √(running_var + eps)": gamma * centred / np.sqrt(running_var) + beta,
-                "β is missing: y = γ·x̂ + β in evaluation mode too": gamma * centred / np.sqrt(running_var + eps),
-                "γ is missing: y = γ·x̂ + β in evaluation mode too": centred / np.sqrt(running_var + eps) + beta}
+                Hint("running_var is a variance: normalising divides by a standard deviation",
+                     fix="divide by √(running_var + eps)"): gamma * centred / (running_var + eps) + beta,
+                Hint("the eps argument was ignored: use the eps argument, not a fixed 1e-5",
+                     fix="√(running_var + eps) with the eps passed in"):
+                gamma * centred / np.sqrt(running_var + 1e-5) + beta if eps != 1e-5 else None,
+                Hint("you left out eps", fix="divide by √(running_var + eps)"): gamma * centred / np.sqrt(running_var) + beta,
+                Hint("β is missing: the layer scales and shifts in evaluation mode too", fix="y = γ·x̂ + β"):
+                gamma * centred / np.sqrt(running_var + eps),
+                Hint("γ is missing: the layer scales and shifts in evaluation mode too", fix="y = γ·x̂ + β"):
+                centred / np.sqrt(running_var + eps) + beta}
     case = f"N={n}, d={d}, eps={eps:g}, " + (f"running statistics of {trained_batches} training batches"
                                              if trained_batches else "random running statistics")
     got = call(batchnorm_forward_eval, x.copy(), gamma.copy(), beta.copy(), running_mean.copy(), running_var.copy(), eps,
