@@ -53,23 +53,40 @@ def mistaken_step(mistake, w, grad, buffer, lr, momentum=0.0, dampening=0.0, wei
 
 
 PARAM_HINTS = {
-    "step uphill": "step against the gradient: w − lr·d, not w + lr·d",
-    "decay subtracted": "weight decay adds +λ·w to the gradient (the gradient of ½λ‖w‖²); you subtracted it",
-    "no decay": "weight decay is missing: add weight_decay · param to the gradient",
-    "decoupled decay": "weight decay was applied to the weights apart from the gradient (AdamW's decoupled rule); "
-                       "in SGD it is added to the gradient before the momentum buffer: g = ∇ + λ·w",
-    "buffer from zero": "on the first step the buffer is the gradient itself, b = g (PyTorch): "
-                        "no dampening, no start from 0",
-    "dampening on the buffer": "dampening scales the new gradient, not the old buffer: b = μ·b + (1 − dampening)·g",
-    "momentum on the gradient": "momentum multiplies the old buffer: b = μ·b + (1 − dampening)·g, not b + μ·g",
-    "nesterov ignored": "with nesterov=True the direction is g + μ·b, with the buffer b already updated by this "
-                        "step (g + μ·b_old is plain momentum's b)",
+    "step uphill": Hint("the step went uphill: the gradient points to where the loss grows, so a descent step goes "
+                        "the other way", fix="step against the gradient: w − lr·d, not w + lr·d"),
+    "decay subtracted": Hint("weight decay pulls every weight towards 0: its part of the gradient is the gradient of "
+                             "the penalty ½λ‖w‖², which has the sign of w; you subtracted it",
+                             fix="add +λ·w to the gradient: g = ∇ + λ·w"),
+    "no decay": Hint("weight decay is missing: the penalty ½λ‖w‖² on the loss adds its own gradient to ∇",
+                     fix="add weight_decay · param to the gradient before the buffer and the step use it"),
+    "decoupled decay": Hint("weight decay was applied to the weights apart from the gradient (AdamW's decoupled rule); "
+                            "in SGD the penalty's gradient joins ∇ before the momentum buffer sees it",
+                            fix="add λ·w to the gradient first, g = ∇ + λ·w, and use g for the buffer and the step"),
+    "buffer from zero": Hint("the first buffer: PyTorch starts it at the first gradient itself, undamped, "
+                             "no start from 0 (with dampening the two differ)",
+                             fix="on the first step (velocity None) set b = g"),
+    "dampening on the buffer": Hint("dampening scales the new gradient, not the old buffer",
+                                    fix="b = μ·b + (1 − dampening)·g"),
+    "momentum on the gradient": Hint("momentum multiplies the old buffer (how much of the past is kept), not the new "
+                                     "gradient", fix="b = μ·b + (1 − dampening)·g, not b + μ·g"),
+    "nesterov ignored": Hint("nesterov=True was ignored: your direction is plain momentum's buffer, while Nesterov's "
+                             "looks one step further along the buffer",
+                             fix="with nesterov=True the direction is g + μ·b, with the buffer b already updated by "
+                                 "this step (g + μ·b_old is plain momentum's b)"),
 }
 
 # Without weight decay in the gradient the buffer is the same whether the weights are decayed apart or not at all
 BUFFER_HINTS = dict.fromkeys(["no decay", "decoupled decay"],
-                             "weight decay must reach the momentum buffer: add λ·w to the gradient first, g = ∇ + λ·w "
-                             "(decaying the weights apart from the gradient is AdamW's decoupled rule)")
+                             Hint("weight decay must reach the momentum buffer: the buffer sums gradients that include "
+                                  "the penalty's part (decaying the weights apart from the gradient is AdamW's "
+                                  "decoupled rule)",
+                                  fix="add λ·w to the gradient first, g = ∇ + λ·w, then update the buffer with g"))
+VELOCITY_IS_STEP_HINT = Hint("the velocity is the buffer of gradients b (PyTorch's convention), not the step the "
+                             "weights take", fix="return the buffer b, not the step −lr·b")
+LOST_BUFFER_HINT = Hint("with momentum the buffer b carries over to the next step: the velocity you return is the "
+                        "next call's input", fix="return the buffer of this step, b = μ·b + (1 − dampening)·g "
+                                                 "(g itself on the first step)")
 
 
 def check_sgd(seed, shape, steps, case, **hyper):
@@ -86,12 +103,11 @@ def check_sgd(seed, shape, steps, case, **hyper):
         new_w, new_buffer = result
         wrong = {mistake: mistaken_step(mistake, w, grad, buffer, **hyper) for mistake in PARAM_HINTS}
         if hyper.get("momentum", 0) != 0 and new_buffer is None:
-            raise CheckFailed(f"sgd_step: new_velocity ({step_case}): None, with momentum {hyper['momentum']:g}\n"
-                              f"  hint: with momentum the buffer b carries over to the next step: return the buffer "
-                              f"of this step, b = μ·b + (1 − dampening)·g (g itself on the first step)")
+            raise CheckFailed(f"sgd_step: new_velocity ({step_case}): None, with momentum {hyper['momentum']:g}",
+                              hint=LOST_BUFFER_HINT)
         if hyper.get("momentum", 0) != 0:  # the buffer first: a wrong buffer explains a wrong step
             buffer_mistakes = {BUFFER_HINTS.get(mistake, PARAM_HINTS[mistake]): wrong_b for mistake, (_, wrong_b) in wrong.items()}
-            buffer_mistakes["the velocity is the buffer of gradients b (PyTorch's), not the step −lr·b"] = -hyper["lr"] * buffer_ref
+            buffer_mistakes[VELOCITY_IS_STEP_HINT] = -hyper["lr"] * buffer_ref
             check_array(new_buffer, buffer_ref, function="sgd_step: new_velocity", case=step_case, mistakes=buffer_mistakes)
         check_array(new_w, w_ref, function="sgd_step: new_param", case=step_case,
                     mistakes={PARAM_HINTS[mistake]: wrong_w for mistake, (wrong_w, _) in wrong.items()})
@@ -125,37 +141,48 @@ def check_rates(schedule, arguments, expected, case, mistakes):
 
 OFF_BY_ONE_BACK = Hint("off by one epoch: t counts from 0, so epoch 0 trains with lr0 itself; with t − 1 epoch 0 "
                        "gets a rate from before the start", fix="use t as it is: the rate of epoch t")
+EPOCH_ZERO = "off by one epoch: epoch 0 trains with lr0 itself, and the rate first changes at the end of epoch 0"
 
 
 def check_exponential(lr0, gamma, epochs):
     check_rates(exponential_lr, (lr0, gamma),
                 reference_rates(lambda opt: ExponentialLR(opt, gamma=gamma), lr0, epochs), f"lr0={lr0}, gamma={gamma}",
-                {"off by one epoch: epoch 0 trains with lr0 itself, so η_t = lr0·gamma^t": lambda t: lr0 * gamma ** (t + 1.0),
+                {Hint(EPOCH_ZERO, fix="η_t = lr0·gamma^t: t factors of gamma at epoch t"): lambda t: lr0 * gamma ** (t + 1.0),
                  OFF_BY_ONE_BACK: lambda t: lr0 * gamma ** (t - 1.0),
-                 "gamma is the factor per epoch (η_t = lr0·gamma^t), not the k of lr0·e^(−k t)": lambda t: lr0 * np.exp(-gamma * t),
-                 "the rate is multiplied by gamma, not reduced by it: η_t = lr0·gamma^t": lambda t: lr0 * (1 - gamma) ** t})
+                 Hint("gamma is the factor per epoch, not a rate k in an exponential",
+                      fix="η_t = lr0·gamma^t, not lr0·e^(−gamma·t)"): lambda t: lr0 * np.exp(-gamma * t),
+                 Hint("the rate is multiplied by gamma, not reduced by it: gamma is the part of the rate that each "
+                      "epoch keeps", fix="η_t = lr0·gamma^t, not lr0·(1 − gamma)^t"): lambda t: lr0 * (1 - gamma) ** t})
 
 
 def check_inverse_time(lr0, decay, epochs):
     check_rates(inverse_time_lr, (lr0, decay),
                 reference_rates(lambda opt: InverseTimeLR(opt, decay=decay), lr0, epochs), f"lr0={lr0}, decay={decay}",
-                {"off by one epoch: epoch 0 trains with lr0 itself, so η_t = lr0 / (1 + decay·t)": lambda t: lr0 / (1 + decay * (t + 1)),
+                {Hint(EPOCH_ZERO, fix="η_t = lr0 / (1 + decay·t), with t as it is"): lambda t: lr0 / (1 + decay * (t + 1)),
                  OFF_BY_ONE_BACK: lambda t: lr0 / (1 + decay * (t - 1)) if decay < 1 else None,
-                 "1/t decay divides by (1 + decay·t), not by (1 + decay)^t (that is exponential decay)": lambda t: lr0 / (1 + decay) ** t,
-                 "the decay rate is missing: η_t = lr0 / (1 + decay·t), not lr0 / (1 + t)": lambda t: lr0 / (1 + t),
-                 "parentheses: lr0 / (1 + decay·t); lr0 / 1 + decay·t divides by 1 only": lambda t: lr0 + decay * t})
+                 Hint("1/t decay: the reciprocal of the rate grows by the same amount every epoch, linearly in t; "
+                      "dividing by a power with the exponent t is exponential decay",
+                      fix="divide by (1 + decay·t), not by (1 + decay)^t"): lambda t: lr0 / (1 + decay) ** t,
+                 Hint("the decay rate is missing: it sets how fast the rate falls",
+                      fix="η_t = lr0 / (1 + decay·t), not lr0 / (1 + t)"): lambda t: lr0 / (1 + t),
+                 Hint("operator precedence: / binds before +, so lr0 was divided by 1 only and decay·t added to it",
+                      fix="parentheses: lr0 / (1 + decay·t)"): lambda t: lr0 + decay * t})
 
 
 def check_step(lr0, step_size, gamma, epochs):
     check_rates(step_lr, (lr0, step_size, gamma),
                 reference_rates(lambda opt: StepLR(opt, step_size=step_size, gamma=gamma), lr0, epochs),
                 f"lr0={lr0}, step_size={step_size}, gamma={gamma}",
-                {"the rate stays constant for step_size epochs: use the whole number ⌊t / step_size⌋ (t // step_size)":
+                {Hint("the rate stays constant for step_size epochs, then drops at once: the number of drops so far is "
+                      "a whole number", fix="use the whole number ⌊t / step_size⌋ (t // step_size)"):
                      lambda t: lr0 * gamma ** (t / step_size),
-                 "off by one epoch: the first drop comes after step_size epochs, at t = step_size, so use t // step_size":
+                 Hint("off by one epoch: the first drop comes after step_size epochs, at t = step_size",
+                      fix="count the drops with t // step_size"):
                      lambda t: lr0 * gamma ** ((t + 1) // step_size),
-                 "off by one: ⌈t / step_size⌉ drops the rate already at t = 1; use ⌊t / step_size⌋":
+                 Hint("off by one: rounding t / step_size up drops the rate already at t = 1",
+                      fix="round down: ⌊t / step_size⌋ (t // step_size)"):
                      lambda t: lr0 * gamma ** -(-t // step_size),
                  OFF_BY_ONE_BACK: lambda t: lr0 * gamma ** ((t - 1.0) // step_size),
-                 "gamma is raised to the power ⌊t / step_size⌋ (gamma ** (t // step_size)), not multiplied by it":
+                 Hint("gamma is raised to a power, one factor per drop so far, not multiplied by it",
+                      fix="gamma ** (t // step_size), not gamma * (t // step_size)"):
                      lambda t: lr0 * gamma * (t // step_size)})

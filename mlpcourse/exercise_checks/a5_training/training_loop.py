@@ -40,14 +40,20 @@ def epoch_order(batches):
     return np.concatenate([y_batch for _, y_batch in batches]) if batches else np.array([], dtype=int)
 
 
+SHUFFLE_THEN_CUT = "shuffle the samples, then cut the batches"
+
+
 def size_hint(sizes, expected):
+    """What the batch sizes `sizes` (expected: `expected`) say about the mistake."""
     if sizes == expected[:-1]:
-        return "the last, smaller batch is missing: go up to N, e.g. range(0, N, batch_size)"
+        return Hint("the last, smaller batch is missing: the N mod batch_size samples left over form a batch of their "
+                    "own", fix="go up to N, e.g. range(0, N, batch_size)")
     if sorted(sizes) == sorted(expected):
-        return "the short batch is not the last one: did you shuffle the order of the batches? " \
-               "shuffle the samples, then cut the batches"
+        return Hint("the short batch is not the last one: the order of the batches was shuffled, not the samples",
+                    fix=SHUFFLE_THEN_CUT)
     if sum(sizes) > sum(expected):
-        return "the last batch must hold only the N mod batch_size samples that are left, without repeats or padding"
+        return Hint("the batches hold more samples than N: the last batch repeats or pads samples",
+                    fix="the last batch must hold only the N mod batch_size samples that are left: stop the slices at N")
     return f"{len(expected)} batches: batch_size samples each, the last one the N mod batch_size left over"
 
 
@@ -57,21 +63,25 @@ def check_minibatch_contents(n, batch_size, seed, case):
     X_given, y_given = X.copy(), y.copy()
     batches = one_epoch(X_given, y_given, batch_size, np.random.default_rng(seed), case)
     if not (np.array_equal(X_given, X) and np.array_equal(y_given, y)):
-        raise CheckFailed(f"iterate_minibatches ({case}): the X or y passed in was changed.\n"
-                          "  hint: do not shuffle the caller's arrays in place; index them with a permutation, X[order]")
+        raise CheckFailed(f"iterate_minibatches ({case}): the X or y passed in was changed.",
+                          hint=Hint("shuffling in place changes the caller's arrays", fix="do not shuffle X and y in "
+                                    "place; index them with a permutation, X[order]"))
     expected_sizes = [min(batch_size, n - start) for start in range(0, n, batch_size)]
     sizes = [len(y_batch) for _, y_batch in batches]
     check_equal(sizes, expected_sizes, function="iterate_minibatches: the batch sizes", case=case,
                 hint=size_hint(sizes, expected_sizes))
     order = epoch_order(batches)
     check_equal(sorted(order.tolist()), list(range(n)), function="iterate_minibatches: the samples of the epoch, sorted",
-                case=case, hint="every sample exactly once per epoch: take a permutation (generator.permutation(N)), "
-                                "not N random indices drawn with replacement")
+                case=case, hint=Hint("every sample exactly once per epoch: indices drawn at random repeat some samples "
+                                     "and miss others", fix="take a permutation (generator.permutation(N)), not N "
+                                                            "random indices drawn with replacement"))
     for index, (X_batch, y_batch) in enumerate(batches):
         if not np.array_equal(X_batch, X[y_batch]):
             raise CheckFailed(f"iterate_minibatches ({case}): in batch {index} the rows of X_batch are not the samples "
-                              "whose labels are in y_batch.\n  hint: reorder X and y with the SAME permutation "
-                              "(draw it once, then X[order] and y[order])")
+                              "whose labels are in y_batch.",
+                              hint=Hint("X and y were reordered apart: the images lost their labels",
+                                        fix="reorder X and y with the SAME permutation (draw it once, then X[order] "
+                                            "and y[order])"))
 
 
 def check_minibatch_shuffling(n, batch_size, seed, case):
@@ -81,19 +91,25 @@ def check_minibatch_shuffling(n, batch_size, seed, case):
     first = one_epoch(X, y, batch_size, generator, case)
     second = one_epoch(X, y, batch_size, generator, case)
     if np.array_equal(epoch_order(first), np.arange(n)):
-        raise CheckFailed(f"iterate_minibatches ({case}): the samples come in their original order 0, 1, 2, ...\n"
-                          "  hint: shuffle: draw a random order with generator.permutation(N)")
+        raise CheckFailed(f"iterate_minibatches ({case}): the samples come in their original order 0, 1, 2, ...",
+                          hint=Hint("the samples were not shuffled: batches of neighbouring samples are no fair random "
+                                    "samples of the data", fix="shuffle: draw a random order with generator.permutation(N)"))
     if np.array_equal(epoch_order(first), epoch_order(second)):
-        raise CheckFailed(f"iterate_minibatches ({case}): two calls with the same generator gave the same order.\n"
-                          "  hint: draw a new permutation at every call (every epoch), inside the function")
+        raise CheckFailed(f"iterate_minibatches ({case}): two calls with the same generator gave the same order.",
+                          hint=Hint("each epoch needs an order of its own: the order was drawn once, or from a "
+                                    "generator seeded anew", fix="draw a new permutation at every call (every epoch), "
+                                                                 "inside the function, from `generator`"))
     same_batches = {frozenset(b.tolist()) for _, b in first} == {frozenset(b.tolist()) for _, b in second}
     if 1 < batch_size < n and same_batches:  # with one sample per batch, or one batch, no shuffle changes the batches
-        raise CheckFailed(f"iterate_minibatches ({case}): each batch held the same samples in both epochs.\n"
-                          "  hint: you shuffled the order of the batches; shuffle the samples, then cut the batches")
+        raise CheckFailed(f"iterate_minibatches ({case}): each batch held the same samples in both epochs.",
+                          hint=Hint("you shuffled the order of the batches: each batch kept its samples",
+                                    fix=SHUFFLE_THEN_CUT))
     again = one_epoch(X, y, batch_size, np.random.default_rng(seed), case)
     if not np.array_equal(epoch_order(first), epoch_order(again)):
-        raise CheckFailed(f"iterate_minibatches ({case}): two generators with the same seed gave different orders.\n"
-                          "  hint: draw the order from the `generator` argument only (not np.random or a new generator)")
+        raise CheckFailed(f"iterate_minibatches ({case}): two generators with the same seed gave different orders.",
+                          hint=Hint("the order does not come from the generator passed in alone, so a run cannot be "
+                                    "repeated", fix="draw the order from the `generator` argument only (not np.random "
+                                                    "or a new generator)"))
 
 
 # ---- train-epoch
@@ -138,8 +154,9 @@ def reference_train_epoch(model, loss_fn, optimizer, batches):
     """The mean loss per sample of one epoch, trained by mlp_ref."""
     batches = list(batches)
     if not batches:
-        raise CheckFailed("fit: an epoch got no mini-batches.\n  hint: call iterate_minibatches anew in every epoch: "
-                          "a generator is used up after one pass")
+        raise CheckFailed("fit: an epoch got no mini-batches.",
+                          hint=Hint("a generator is used up after one pass: the first epoch's batches cannot be "
+                                    "used again", fix="call iterate_minibatches anew in every epoch"))
     losses = reference_epoch(model, loss_fn, optimizer, batches)
     return float(np.sum(losses * [len(y_batch) for _, y_batch in batches]) / sum(len(y_batch) for _, y_batch in batches))
 
@@ -156,10 +173,12 @@ def check_epoch_parameters(seed, n, batch_size, case):
     reference_epoch(accumulating, accumulating_loss_fn, accumulating_optimizer, batches, zero_grad=False)
     check_array(flat_parameters(model), flat_parameters(expected_model),
                 function="train_epoch: all the parameters after one epoch, flattened", case=case,
-                mistakes={"gradients accumulate over backward calls: zero the gradients before backward in every "
-                          "step (optimizer.zero_grad())": flat_parameters(accumulating),
-                          "the parameters did not change: did you call optimizer.step()? zero the gradients "
-                          "before backward, not between backward and the step": initial})
+                mistakes={Hint("gradients accumulate over backward calls: every step used the sum of all the "
+                               "gradients so far", fix="zero the gradients before backward in every step "
+                                                       "(optimizer.zero_grad())"): flat_parameters(accumulating),
+                          Hint("the parameters did not change: no step was taken, or the gradients were cleared "
+                               "between backward and the step", fix="call optimizer.step() after backward; zero the "
+                               "gradients before backward, not between backward and the step"): initial})
 
 
 def check_epoch_loss(seed, n, batch_size, case):
@@ -171,11 +190,16 @@ def check_epoch_loss(seed, n, batch_size, case):
     losses = reference_epoch(*make_training(seed, lr=0.0)[:3], batches)
     sizes = np.array([len(y_batch) for _, y_batch in batches])
     check_scalar(got, np.sum(sizes * losses) / n, function="train_epoch: the returned mean loss", case=case,
-                 mistakes={"the mean of the batch losses counts a short last batch as much as a full one: weight each "
-                           "batch's loss by its size, Σ n_b·L_b / N": losses.mean(),
-                           "return the mean loss per sample, not the sum of the batch losses": losses.sum(),
-                           "each batch loss is already a mean: Σ n_b·L_b must be divided by N": np.sum(sizes * losses),
-                           "return the mean over the whole epoch, not the loss of the last batch": losses[-1]})
+                 mistakes={Hint("the mean of the batch losses counts a short last batch as much as a full one: every "
+                                "sample must count once", fix="weight each batch's loss by its size, Σ n_b·L_b / N"):
+                               losses.mean(),
+                           Hint("the sum of the batch losses grows with the number of batches: the epoch's loss is a "
+                                "mean per sample", fix="return the mean loss per sample, not the sum of the batch "
+                                                       "losses"): losses.sum(),
+                           Hint("each batch loss is already a mean: weighted by the batch sizes they add up to the "
+                                "epoch's total loss, not to its mean", fix="divide Σ n_b·L_b by N"): np.sum(sizes * losses),
+                           Hint("the loss of the last batch alone is not the epoch's loss",
+                                fix="return the mean over the whole epoch, not the loss of the last batch"): losses[-1]})
 
 
 # ---- fit
@@ -216,9 +240,12 @@ def mistaken_fit(seed, X, y, epochs, batch_size, make_scheduler, mistake):
 
 
 FIT_HINTS = {
-    "scheduler stepped first": "step the scheduler at the END of each epoch: epoch 0 trains with the initial rate",
-    "shuffled once": "every epoch needs a new shuffle: call iterate_minibatches inside the epoch loop",
-    "no scheduler": "the scheduler was not stepped: call scheduler.step() once after every epoch",
+    "scheduler stepped first": Hint("the scheduler was stepped before the epoch's training: epoch 0 trains with the "
+                                    "initial rate", fix="step the scheduler at the END of each epoch"),
+    "shuffled once": Hint("every epoch needs a new shuffle: the batches were drawn once and used again",
+                          fix="call iterate_minibatches inside the epoch loop"),
+    "no scheduler": Hint("the scheduler was not stepped: the learning rate never changed",
+                         fix="call scheduler.step() once after every epoch"),
     "scheduler stepped per batch": Hint("the scheduler was stepped more than once per epoch (after every "
                                         "mini-batch?): a schedule's t counts epochs", fix="call scheduler.step() once "
                                         "per epoch, after the epoch's last batch"),
@@ -239,9 +266,48 @@ def check_fit(seed, n, batch_size, epochs, make_scheduler, case):
     if losses is None or not hasattr(losses, "__len__"):
         raise CheckFailed(f"fit ({case}): return the list of the epochs' mean losses, got {type(losses).__name__}")
     check_equal(len(losses), epochs, function="fit: the number of epoch losses returned", case=case,
-                hint="one mean loss per epoch, appended after each epoch")
+                hint=Hint("one mean loss per epoch", fix="append train_epoch's result after each epoch"))
     check_array(np.array(losses, dtype=np.float64), np.array(history["train_loss"]), function="fit: the epoch losses",
                 case=case, mistakes={hint: wrong_losses for hint, (_, wrong_losses) in wrong.items()})
     check_array(flat_parameters(model), flat_parameters(expected_model),
                 function="fit: all the parameters after training, flattened", case=case,
                 mistakes={hint: wrong_parameters for hint, (wrong_parameters, _) in wrong.items()})
+
+
+# ---- digits
+def train_on_digits(model_seed, shuffle_seed, data):
+    """The student's fit on the digits `data`; returns (test accuracy, epoch losses, the learning rate at the end)."""
+    X_train, y_train, X_test, y_test = data
+    model = MLP([64, 64, 10], generator=np.random.default_rng(model_seed))
+    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    scheduler = StepLR(optimizer, step_size=5, gamma=0.1)
+    losses = call(fit, model, CrossEntropyLoss(), optimizer, X_train, y_train, epochs=10, batch_size=32,
+                  generator=np.random.default_rng(shuffle_seed), scheduler=scheduler,
+                  case=f"the digits, seeds {model_seed}/{shuffle_seed}")
+    return accuracy(model, X_test, y_test), losses, optimizer.lr
+
+
+def schedule_hint(lr, expected=0.05 * 0.1 ** 2):
+    """What the learning rate left after the 10 epochs says (StepLR(step_size=5, gamma=0.1) from 0.05), or None."""
+    if np.isclose(lr, expected):
+        return None
+    steps = "more than once per epoch" if lr < expected else "less than once per epoch"
+    return Hint(f"the learning rate after the 10 epochs is {lr:.3g}, not {expected:.3g}: the scheduler was stepped "
+                f"{steps}", fix="call scheduler.step() once per epoch, after the epoch's last batch")
+
+
+LOOP_HINT = Hint("a correct loop reaches about 96%; a loss that hardly falls means the steps do not follow the "
+                 "gradient of the data: images apart from their labels, or gradients that pile up",
+                 fix="check that X and y are reordered with the SAME permutation, and zero the gradients before "
+                     "backward in every step; the tests above point at the function to fix")
+
+
+def check_digits(model_seed, shuffle_seed, bar=0.93):
+    """Train with the student's loop on the digits (seeds `model_seed`, `shuffle_seed`): the test accuracy must
+    reach `bar`."""
+    test_accuracy, losses, lr = train_on_digits(model_seed, shuffle_seed, load_digits())
+    loss_text = " ".join(f"{float(loss):.3f}" for loss in losses) if isinstance(losses, (list, tuple)) else repr(losses)
+    print(f"seeds {model_seed}/{shuffle_seed}: epoch losses {loss_text} - test accuracy {test_accuracy:.1%}")
+    if not test_accuracy >= bar:
+        raise CheckFailed(f"the digit classifier (seeds {model_seed}/{shuffle_seed}) reached {test_accuracy:.1%} test "
+                          f"accuracy; the bar is {bar:.0%}.", hint=schedule_hint(lr) or LOOP_HINT)
