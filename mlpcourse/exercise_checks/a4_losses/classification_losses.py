@@ -7,9 +7,11 @@ import numpy as np
 # ---- setup
 from mlp_ref.activation import log_softmax as reference_log_softmax
 from mlp_ref.loss import BCELoss, CrossEntropyLoss, NLLLoss
-from mlpcourse.checks import call, check_building_on, check_finite, CheckFailed, check_array, check_scalar
+from mlpcourse.checks import call, check_building_on, check_finite, CheckFailed, Hint, check_array, check_scalar
 
-OVERFLOW_HINT = ("with large logits, e^1000 overflows to inf and e^(−1000) underflows to 0: compute log-softmax as (x − m) − log Σ e^(x − m) with m each row's maximum, never log(softmax(x))")
+OVERFLOW_HINT = Hint("with large logits, e^1000 overflows to inf and e^(−1000) underflows to 0, whose log is −inf: "
+                     "stay in the log domain, never log(softmax(x))",
+                     fix="compute log-softmax as (x − m) − log Σ e^(x − m), with m each row's maximum")
 
 
 def reference(criterion, input, target):
@@ -33,8 +35,13 @@ def describe(n, c, weight, scale=1.0, shift=0.0):
     return f"N={n}, C={c}" + (", class weights" if weight is not None else ", weight=None") + describe_logits(scale, shift)
 
 
-DEFAULT_WEIGHT_HINT = ("weight=None means every CLASS weighs 1: the default has one weight per class, np.ones(C), "
-                       "not one per example, np.ones(N)")
+DEFAULT_WEIGHT_HINT = Hint("weight=None means every CLASS weighs 1: the default has one weight per class, not one "
+                           "per example", fix="np.ones(C), with C the number of columns, not np.ones(N)")
+NOT_BY_N = Hint("a weighted mean divides by the total weight of the examples, not by N (with class weights they "
+                "differ)", fix="divide by Σₙ w_{yₙ}, the sum of the weights of the examples' classes")
+NOT_ALL_CLASSES = Hint("the total weight sums one class weight per EXAMPLE (its true class's), not one per class",
+                       fix="divide by the weights of the examples' classes, Σₙ w_{yₙ}, not by the sum of all C class "
+                           "weights")
 
 
 def call_class_loss(function, scores, target, weight, case):
@@ -44,7 +51,7 @@ def call_class_loss(function, scores, target, weight, case):
         return call(function, scores, target, weight, case=case)
     except CheckFailed as failure:
         if isinstance(failure.__cause__, IndexError) and weight is None and len(target) < scores.shape[1]:
-            raise CheckFailed(f"{failure}\n  hint: {DEFAULT_WEIGHT_HINT}") from failure.__cause__
+            raise CheckFailed(failure.full_message, hint=DEFAULT_WEIGHT_HINT) from failure.__cause__
         raise
 
 
@@ -69,17 +76,27 @@ def check_bce(seed, shape, part, near_edges=False, soft=False):
         ", soft targets" if soft else "")
     if part == "value":
         check_scalar(call(bce_loss, p.copy(), y.copy(), case=case), value, function="bce_loss", case=case, mistakes={
-            "the loss is the NEGATIVE mean log-likelihood: check the minus sign": -value,
-            "the loss is the MEAN over all elements, not the sum": m * value,
-            "each element adds y log p + (1 − y) log(1 − p): you left out the second term": -np.mean(y * np.log(p)),
-            "each element adds y log p + (1 − y) log(1 − p): you left out the first term": -np.mean((1 - y) * np.log(1 - p))})
+            Hint("the sign is flipped: the logs of probabilities are negative, and the loss is their NEGATIVE mean",
+                 fix="check the minus sign in front of the mean"): -value,
+            Hint("the loss is the MEAN over all elements, not the sum", fix="divide by M = p.size (or use np.mean)"):
+                m * value,
+            Hint("you left out the second term: it scores the elements whose target is 0",
+                 fix="each element adds y log p + (1 − y) log(1 − p)"): -np.mean(y * np.log(p)),
+            Hint("you left out the first term: it scores the elements whose target is 1",
+                 fix="each element adds y log p + (1 − y) log(1 − p)"): -np.mean((1 - y) * np.log(1 - p))})
     else:
         got = call(bce_loss_grad, p.copy(), y.copy(), case=case)
         check_array(got, grad, function="bce_loss_grad", case=case, mistakes={
-            "(p − y) / M is the gradient with respect to the LOGIT; with respect to p, divide it by p(1 − p)": (p - y) / m,
-            "the loss is a mean over M = p.size elements: divide by M": m * grad,
-            "∂L/∂p = (p − y) / (p(1 − p) M), not (y − p) / (p(1 − p) M): check the sign": -grad,
-            "differentiate both terms: −y/p from the first and +(1 − y)/(1 − p) from the second": -y / p / m})
+            Hint("that is the gradient with respect to the LOGIT: it still has the factor of the sigmoid's derivative "
+                 "that the chain rule adds on the way from p to the logit",
+                 fix="(p − y) / M is the gradient with respect to the logit; with respect to p, divide it by p(1 − p)"):
+                (p - y) / m,
+            Hint("the loss is a mean over M = p.size elements, and the mean scales its gradient too",
+                 fix="divide by M"): m * grad,
+            Hint("the sign is flipped: where y = 0, a larger p must raise the loss",
+                 fix="check the sign: ∂L/∂p = (p − y) / (p(1 − p) M), not (y − p) / (p(1 − p) M)"): -grad,
+            Hint("only the first term was differentiated: the second term depends on p too",
+                 fix="differentiate both terms: −y/p from the first and +(1 − y)/(1 − p) from the second"): -y / p / m})
 
 
 # ---- nll
@@ -96,12 +113,14 @@ def nll_mistakes(log_probs, target, weight, part):
         grad[rows, target] = -weights / denominator
         return grad
 
-    return {"the weighted mean divides by the total weight of the targets' classes, Σₙ w_{yₙ}, not by N":
-                with_denominator(n),
-            "divide by the weights of the examples' classes, Σₙ w_{yₙ}, not by the sum of all C class weights":
-                with_denominator(np.sum(w)),
-            "multiply each example's term by its class weight w_{yₙ}": with_denominator(np.sum(w[target]), np.ones(n)),
-            "the loss is MINUS the log-probability of the true class: check the sign": -with_denominator(np.sum(w[target]))}
+    return {NOT_BY_N: with_denominator(n),
+            NOT_ALL_CLASSES: with_denominator(np.sum(w)),
+            Hint("the class weights are missing from the sum: each example's term is weighted",
+                 fix="multiply each example's term by its class weight w_{yₙ}"):
+                with_denominator(np.sum(w[target]), np.ones(n)),
+            Hint("the sign is flipped: log-probabilities are negative, and the loss is positive",
+                 fix="check the sign: the loss is MINUS the log-probability of the true class"):
+                -with_denominator(np.sum(w[target]))}
 
 
 def check_nll(seed, n, c, part, weighted):
@@ -125,11 +144,14 @@ def check_log_softmax(seed, n, c, scale=1.0, shift=0.0):
     check_finite(got, function="log_softmax", case=case, hint=OVERFLOW_HINT)
     column_shift, row_shift = logits - logits.max(axis=0, keepdims=True), logits - logits.max(axis=1, keepdims=True)
     check_array(got, reference_log_softmax(logits, dim=1), function="log_softmax", case=case, mistakes={
-        "each ROW is one example: take the max and the sum along axis 1, not axis 0":
+        Hint("each ROW is one example: your max and sum run down the columns",
+             fix="take the max and the sum along axis 1, not axis 0"):
             column_shift - np.log(np.exp(column_shift).sum(axis=0, keepdims=True)),
-        "each ROW is one example: sum the exponentials along axis 1, not axis 0":
+        Hint("each ROW is one example: your sum of the exponentials runs down the columns",
+             fix="sum the exponentials along axis 1, not axis 0"):
             row_shift - np.log(np.exp(row_shift).sum(axis=0, keepdims=True)),
-        "subtracting the maximum is only half of it: also subtract log Σ e^(x − m)":
+        Hint("subtracting the maximum is only half of it: the softmax's normalisation is missing",
+             fix="also subtract log Σ e^(x − m)"):
             logits - logits.max(axis=1, keepdims=True)})
 
 
@@ -158,16 +180,21 @@ def check_cross_entropy_alone(seed, n, c, part, weighted, scale, shift):
     if part == "value":
         check_finite(got, function="cross_entropy_loss", case=case, hint=OVERFLOW_HINT)
         check_scalar(got, value, function="cross_entropy_loss", case=case, mistakes={
-            "apply log-softmax to the logits first: cross-entropy is NLL of log-softmax(logits)":
+            Hint("NLL was applied to the raw logits: cross-entropy is NLL of log-softmax(logits)",
+                 fix="apply log_softmax to the logits first"):
                 -np.sum(w[target] * logits[np.arange(n), target]) / np.sum(w[target]),
-            "the weighted mean divides by Σₙ w_{yₙ}, not by N": value * np.sum(w[target]) / n})
+            NOT_BY_N: value * np.sum(w[target]) / n})
     else:
         check_finite(got, function="cross_entropy_loss_grad", case=case, hint=OVERFLOW_HINT)
         check_array(got, grad, function="cross_entropy_loss_grad", case=case, mistakes={
-            "scale each row by w_{yₙ} / Σₘ w_{yₘ}: you left out the class weights": (p - onehot) / n,
-            "the weighted mean divides by Σₙ w_{yₙ}, not by N": grad * np.sum(w[target]) / n,
-            "divide by the weights of the examples' classes, Σₙ w_{yₙ}, not by the sum of all C class weights":
-                grad * np.sum(w[target]) / np.sum(w),
-            "subtract the one-hot target: the gradient is p − onehot(y) (scaled), not p alone":
+            Hint("you left out the class weights: the weighted NLL's gradient (section 2), which the log-softmax "
+                 "backward receives as its upstream gradient, carries them",
+                 fix="scale each row n by w_{yₙ} / Σₘ w_{yₘ}"): (p - onehot) / n,
+            NOT_BY_N: grad * np.sum(w[target]) / n,
+            NOT_ALL_CLASSES: grad * np.sum(w[target]) / np.sum(w),
+            Hint("your gradient is the probabilities alone (scaled): the log-softmax backward also passes the "
+                 "upstream gradient straight through, and that is not 0 at each example's true class",
+                 fix="subtract the one-hot target: the gradient is p − onehot(y) (scaled), not p alone"):
                 p * (w[target] / np.sum(w[target]))[:, None],
-            "the gradient is (p − onehot(y)) scaled, not (onehot(y) − p): check the sign": -grad})
+            Hint("the sign is flipped: raising the true class's logit must lower the loss",
+                 fix="check the sign: (p − onehot(y)) scaled, not (onehot(y) − p)"): -grad})

@@ -27,7 +27,13 @@ def describe(n, c, margin, integer_scores, satisfied):
 
 
 INTEGER_DIVISION = Hint("integer division: // rounds down to a whole number, even for floats", fix="divide with /")
-MARGIN_HINT = "use the `margin` argument: the margin is not always 1"
+MARGIN_HINT = Hint("the `margin` argument was ignored: the margin is not always 1",
+                   fix="use the `margin` argument where your terms have a 1")
+BY_C = Hint("PyTorch divides each example's sum by the number of classes C: yours does not",
+            fix="divide by the number of classes C, as PyTorch does")
+NOT_C_MINUS_1 = Hint("each example's sum has C − 1 terms, but PyTorch divides it by C",
+                     fix="divide by the number of classes C, not by the C − 1 terms")
+BY_N = Hint("the loss is the MEAN over the examples, not their sum", fix="divide by N")
 
 
 def margin_mistakes(scores, target, margin, value, grad, part):
@@ -41,11 +47,13 @@ def margin_mistakes(scores, target, margin, value, grad, part):
     if part == "value":
         flipped = np.maximum(0, margin + scores[rows, target][:, None] - scores)
         flipped[rows, target] = 0
-        return {"leave the true class out of the sum: its term would always add max(0, margin) / C": value + margin / c,
-                "divide by the number of classes C, as PyTorch does": value * c,
-                "divide by the number of classes C, not by the C − 1 terms": value * c / (c - 1) if c > 1 else value,
-                "the loss is the MEAN over the examples: divide by N": value * n,
-                "each term is max(0, margin − x_y + x_i): the true score comes with a minus sign":
+        return {Hint("the true class's own term was counted: it always adds max(0, margin) / C",
+                     fix="leave the true class out of the sum (set its term to 0)"): value + margin / c,
+                BY_C: value * c,
+                NOT_C_MINUS_1: value * c / (c - 1) if c > 1 else value,
+                BY_N: value * n,
+                Hint("the true score and the other class's score are swapped in each term",
+                     fix="each term is max(0, margin − x_y + x_i): the true score comes with a minus sign"):
                     flipped.sum() / (n * c), **ignored_margin,
                 INTEGER_DIVISION: np.floor(value)}  # s // (N C) is ⌊s / (N C)⌋
     at_kink = (z >= 0).astype(np.float64)
@@ -55,11 +63,14 @@ def margin_mistakes(scores, target, margin, value, grad, part):
     only_others[rows, target] = 0
     own_term_counted = grad.copy()  # the true class's own term, margin − x_y + x_y = margin, counted as active
     own_term_counted[rows, target] -= 1 / (n * c) if margin > 0 else 0
-    return {"at the kink z = 0 take the term as inactive: use > 0, not >= 0": at_kink / (n * c),
-            "the true score appears in every active term: its gradient is −(number of active terms) / C": only_others,
-            "divide by the number of classes C, as PyTorch does": grad * c,
-            "divide by the number of classes C, not by the C − 1 terms": grad * c / (c - 1) if c > 1 else grad,
-            "the loss is the MEAN over the examples: divide by N": grad * n, **ignored_margin,
+    return {Hint("terms exactly at the kink z = 0 were counted as active; PyTorch takes them as inactive",
+                 fix="use > 0, not >= 0"): at_kink / (n * c),
+            Hint("the true score appears in every active term, with a minus sign: its entry of the gradient is not 0",
+                 fix="give the true class's entry minus the number of the row's active terms (before dividing by "
+                     "N C)"): only_others,
+            BY_C: grad * c,
+            NOT_C_MINUS_1: grad * c / (c - 1) if c > 1 else grad,
+            BY_N: grad * n, **ignored_margin,
             INTEGER_DIVISION: np.floor(grad),
             Hint("the true class has no term of its own, but its own term (margin − x_y + x_y = margin > 0) was "
                  "counted among the active terms", fix="zero the true class's entry before counting the active terms "

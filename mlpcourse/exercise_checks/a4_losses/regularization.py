@@ -8,7 +8,7 @@ import numpy as np
 from mlp_ref.module import Parameter
 from mlp_ref.regularization import add_l1_grad, add_l2_grad, l1_penalty as reference_l1_penalty
 from mlp_ref.regularization import l2_penalty as reference_l2_penalty
-from mlpcourse.checks import call, CheckFailed, check_array, check_equal, check_scalar
+from mlpcourse.checks import call, CheckFailed, Hint, check_array, check_equal, check_scalar
 
 
 def weights_case(seed, shapes, zeros=False):
@@ -35,10 +35,12 @@ def describe(shapes, strength, zeros):
 def check_gradient_list(got, expected, function, case, mistakes):
     """Check a list of gradient arrays; mistakes: {hint: list of wrong arrays}."""
     if not isinstance(got, (list, tuple)):
-        raise CheckFailed(f"{function} ({case}): returned a {type(got).__name__}.\n  hint: return a list with one "
-                          "gradient array per weight array, in the same order")
+        raise CheckFailed(f"{function} ({case}): returned a {type(got).__name__}.", hint=Hint(
+            "the weights are a list of arrays, and so is their gradient: one gradient array per weight array",
+            fix="return a list with one gradient array per weight array, in the same order"))
     check_equal(len(got), len(expected), function=function, case=case + ": the number of gradient arrays",
-                hint="return one gradient array per weight array, in the same order")
+                hint=Hint("each weight array has its own gradient array",
+                          fix="return one gradient array per weight array, in the same order"))
     for index, (got_array, expected_array) in enumerate(zip(got, expected)):
         check_array(got_array, expected_array, function=f"{function}: array {index}", case=case,
                     mistakes={hint: wrong[index] for hint, wrong in mistakes.items()})
@@ -48,8 +50,11 @@ def copies(weights):
     return [w.copy() for w in weights]
 
 
-IN_PLACE_HINT = ("do not write the gradient into the weights (w *= λ, np.multiply(w, λ, out=w)): return new "
-                 "arrays and leave the weights as they were; the optimizer is what updates them")
+IN_PLACE_HINT = Hint("do not write the gradient into the weights (w *= λ, np.multiply(w, λ, out=w)): the optimizer "
+                     "is what updates them, and it needs them as they were",
+                     fix="compute new arrays (no *=, no out=) and return them")
+ONLY_FIRST = Hint("only the first array of the list counts in your penalty: it covers every weight of the network",
+                  fix="sum over EVERY array in the list, not only the first")
 
 
 def call_leaving_weights_alone(function, weights, strength, gradient, case):
@@ -70,20 +75,26 @@ def check_l1(seed, shapes, strength, part, zeros=False):
         value = reference_l1_penalty(weights, strength)
         got = call(l1_penalty, copies(weights), strength, case=case)
         check_scalar(got, value, function="l1_penalty", case=case, mistakes={
-            "take the absolute value of each weight: Σ|w|, not Σw": strength * sum(w.sum() for w in weights),
-            "multiply the sum by the strength λ": sum(np.abs(w).sum() for w in weights),
-            "sum over EVERY array in the list, not only the first": strength * np.abs(weights[0]).sum(),
-            "this is the L1 penalty λ Σ|w|, not the L2 one": strength / 2 * sum((w**2).sum() for w in weights)})
+            Hint("the signs of the weights cancel in your sum: the penalty measures their sizes",
+                 fix="take the absolute value of each weight: Σ|w|, not Σw"): strength * sum(w.sum() for w in weights),
+            Hint("the strength λ is missing", fix="multiply the sum by the strength λ"):
+                sum(np.abs(w).sum() for w in weights),
+            ONLY_FIRST: strength * np.abs(weights[0]).sum(),
+            Hint("that is the L2 penalty, not the L1 one", fix="this is the L1 penalty λ Σ|w|"):
+                strength / 2 * sum((w**2).sum() for w in weights)})
     else:
         gradient = reference_gradient(add_l1_grad, weights, strength)
         got = call_leaving_weights_alone(l1_penalty_grad, weights, strength, gradient, case)
         if isinstance(got, (list, tuple)) and any(g is not None and np.isnan(np.asarray(g, dtype=np.float64)).any() for g in got):
-            raise CheckFailed(f"l1_penalty_grad ({case}): your answer contains nan.\n  hint: at w = 0, w / |w| is "
-                              "0 / 0 = nan: use np.sign(w), which is 0 there")
+            raise CheckFailed(f"l1_penalty_grad ({case}): your answer contains nan.",
+                              hint=Hint("at w = 0, w / |w| is 0 / 0 = nan", fix="use np.sign(w), which is 0 there"))
         check_gradient_list(got, gradient, "l1_penalty_grad", case, mistakes={
-            "the derivative of |w| is sign(w), not w": [strength * w for w in weights],
-            "multiply the sign by the strength λ": [np.sign(w) for w in weights],
-            "at w = 0 take the gradient as 0 (np.sign(0) is 0), not ±λ": [strength * np.where(w >= 0, 1.0, -1.0) for w in weights]})
+            Hint("the slope of |w| does not grow with w: |w| is two straight lines that meet at 0",
+                 fix="the derivative of |w| is sign(w), not w"): [strength * w for w in weights],
+            Hint("the strength λ is missing from the gradient", fix="multiply the sign by the strength λ"):
+                [np.sign(w) for w in weights],
+            Hint("at w = 0, where |w| has a kink, the convention takes the gradient as 0, not ±λ",
+                 fix="use np.sign(w): np.sign(0) is 0"): [strength * np.where(w >= 0, 1.0, -1.0) for w in weights]})
 
 
 # ---- l2
@@ -94,15 +105,23 @@ def check_l2(seed, shapes, strength, part, zeros=False):
         squares = sum(np.square(w).sum() for w in weights)
         got = call(l2_penalty, copies(weights), strength, case=case)
         check_scalar(got, value, function="l2_penalty", case=case, mistakes={
-            "this course's L2 penalty is (λ/2) Σw², with the ½ (its gradient is then λw, SGD's weight decay)":
-                strength * squares,
-            "the penalty is (λ/2) Σw², the squared norm, not the norm √Σw²": strength / 2 * np.sqrt(squares),
-            "sum over EVERY array in the list, not only the first": strength / 2 * np.square(weights[0]).sum(),
-            "multiply by the strength: (λ/2) Σw²": squares / 2})
+            Hint("the ½ is missing: this course's L2 penalty has it (see the conventions)",
+                 fix="this course's L2 penalty is (λ/2) Σw², with the ½"): strength * squares,
+            Hint("that is the norm of the weights, √Σw², not its square",
+                 fix="the penalty is (λ/2) Σw², the squared norm, not the norm: leave out the square root"):
+                strength / 2 * np.sqrt(squares),
+            ONLY_FIRST: strength / 2 * np.square(weights[0]).sum(),
+            Hint("the strength λ is missing", fix="multiply by the strength: (λ/2) Σw²"): squares / 2})
     else:
         gradient = reference_gradient(add_l2_grad, weights, strength)
         check_gradient_list(call_leaving_weights_alone(l2_penalty_grad, weights, strength, gradient, case), gradient,
                             "l2_penalty_grad", case, mistakes={
-                                "with the ½ in the penalty (λ/2) Σw², the gradient is λw, not 2λw": [2 * strength * w for w in weights],
-                                "the derivative of (λ/2) w² is λw, not (λ/2) w": [strength / 2 * w for w in weights],
-                                "that is the L1 gradient λ sign(w); the L2 one is λw": [strength * np.sign(w) for w in weights]})
+                                Hint("your gradient is twice too large: the ½ in the penalty cancels the factor that "
+                                     "the derivative of w² brings down",
+                                     fix="with the ½ in the penalty (λ/2) Σw², the gradient is λw, not 2λw"):
+                                    [2 * strength * w for w in weights],
+                                Hint("your gradient is half the right one: the derivative of w² brings down a factor",
+                                     fix="the derivative of (λ/2) w² is λw, not (λ/2) w"):
+                                    [strength / 2 * w for w in weights],
+                                Hint("that is the L1 penalty's gradient, not the L2 one",
+                                     fix="the L2 gradient is λw, not λ sign(w)"): [strength * np.sign(w) for w in weights]})
