@@ -9,7 +9,7 @@ from mlp_ref.activation import ReLU, Tanh
 from mlp_ref.linear import Linear
 from mlp_ref.mlp import MLP
 from mlp_ref.module import Sequential
-from mlpcourse.checks import call, CheckFailed, Hint, check_array, check_equal
+from mlpcourse.checks import DOT_ERROR, MATMUL_ERROR, call, CheckFailed, Hint, check_array, check_equal, shape_feedback
 
 
 def reference_network(weights, biases, make_activation):
@@ -42,14 +42,16 @@ def forward_variant(x, weights, biases, layer):
 def forward_mistakes(x, weights, biases, g):
     """{hint: what mlp_forward returns after that classic mistake} (None where the mistake gives no answer)."""
     square = [W.shape[0] == W.shape[1] for W in weights]  # only there can W go in untransposed
-    return {"the last layer has no activation: return its z = a Wᵀ + b as it is":
+    return {Hint("the last layer has no activation: it returns the scores z of the output layer as they are",
+                 fix="apply the activation after every layer but the last"):
                 forward_variant(x, weights, biases, lambda a, W, b, last: g(a @ W.T + b)),
-            "each layer adds its bias: z = a Wᵀ + b":
+            Hint("each layer adds its bias, the last one too", fix="z = a Wᵀ + b in every layer"):
                 forward_variant(x, weights, biases, lambda a, W, b, last: a @ W.T if last else g(a @ W.T)),
-            "apply the activation to z = a Wᵀ + b, after the linear map, not before it":
+            Hint("a layer applies its activation after the linear map, to z, not before it to the layer's input",
+                 fix="a = g(a Wᵀ + b), not g(a) Wᵀ + b"):
                 forward_variant(x, weights, biases, lambda a, W, b, last: g(a) @ W.T + b),
-            Hint(SHAPE_HINT + " (in the hidden layers)"): untransposed(x, weights, biases, g, "hidden") if all(square[:-1]) else None,
-            Hint(SHAPE_HINT + " (in the last layer)"): untransposed(x, weights, biases, g, "last") if square[-1] else None,
+            shape_hint("in the hidden layers"): untransposed(x, weights, biases, g, "hidden") if all(square[:-1]) else None,
+            shape_hint("in the last layer"): untransposed(x, weights, biases, g, "last") if square[-1] else None,
             SKIPPED_HINT: forward_variant(x, weights[:-1], biases[:-1], lambda a, W, b, last: g(a @ W.T + b))
             if len(weights) > 1 else None}
 
@@ -60,10 +62,16 @@ def untransposed(x, weights, biases, g, where):
                            else g(a @ (W if where == "hidden" else W.T) + b))
 
 
-SHAPE_HINT = "W has shape (out, in), so a batch (N, in) goes through a layer as a @ W.T + b, giving (N, out)"
-SINGLE_LAYER_HINT = ("with a single layer, the first layer is also the last: the network is just x @ W.T + b, with "
-                     "no activation. If you treat the first layer before the loop, it must not be applied again as "
-                     "the last one: run every layer in one loop over zip(weights, biases)")
+def shape_hint(where):
+    """The hint of a W that enters a layer untransposed, `where` ("in the last layer", ...)."""
+    return Hint(f"W has shape (out, in) ({where}): row j holds the weights of output unit j, so the batch's `in` "
+                "axis must meet W's `in` axis, and the result has shape (N, out)", fix="a @ W.T + b")
+
+
+SINGLE_LAYER_HINT = Hint("with a single layer, the first layer is also the last: the network is linear, with no "
+                         "activation, and a first layer treated before the loop must not be applied again as the last",
+                         fix="run every layer in one loop over zip(weights, biases), the activation after every layer "
+                             "but the last")
 SKIPPED_HINT = Hint("a layer was skipped: every layer, the first and the last included, runs exactly once, in order",
                     fix="one loop over zip(weights, biases), the activation after every layer but the last")
 
@@ -87,6 +95,43 @@ def shape_error_hint(seed, sizes, n, g):
                  and np.allclose(got, wrong)), None)
 
 
+def product_sizes(numpy_text):
+    """(the last size of the left operand, the first size of the right one) of a matrix product that NumPy refused,
+    or None."""
+    matmul, dot = MATMUL_ERROR.search(numpy_text), DOT_ERROR.search(numpy_text)
+    if matmul:
+        return int(matmul.group(3)), int(matmul.group(2))
+    if dot:
+        left, right = (tuple(int(n) for n in shape.strip("()").split(",") if n.strip()) for shape in dot.groups())
+        return left[-1], right[0]
+    return None
+
+
+def layers_met(numpy_text, x, weights):
+    """Which layer's W has the two sizes NumPy could not match, and what it meets there: the layer's input, of
+    shape (N, in); the shapes of every layer if no W has them."""
+    sizes = product_sizes(numpy_text)
+    met = [f"layer {index}'s W, of shape {W.shape} (out, in), which meets that layer's input a, of shape "
+           f"{(len(x), W.shape[1])} (N, in)" for index, W in enumerate(weights, 1)
+           if sizes is not None and sorted(sizes) == sorted(W.shape)]
+    if met:
+        return f"NumPy's sizes {sizes[0]} and {sizes[1]} are those of " + "; or of ".join(met)
+    return ("the shapes in this case: the input x " + str(x.shape) + " (N, in); the weights (out, in) "
+            + ", ".join(f"W{index} {W.shape}" for index, W in enumerate(weights, 1)))
+
+
+def shape_error(failure, x, weights, case, hint):
+    """The failure of a shape error in mlp_forward, told in the network's terms: the W and what it meets (the
+    arguments' shapes say little here: two of them are lists)."""
+    error = failure.__cause__
+    what, generic = shape_feedback(error)
+    if what is None:
+        return failure
+    return CheckFailed(f"mlp_forward ({case}): your function raised ValueError, shapes that do not fit: {what}\n"
+                       f"  {layers_met(str(error), x, weights)}\n  NumPy said: {str(error).strip()}",
+                       hint=hint or generic)
+
+
 def check_forward(seed, sizes, n, make_activation=ReLU):
     x, weights, biases = random_network(seed, sizes, n)
     module = make_activation()
@@ -95,10 +140,9 @@ def check_forward(seed, sizes, n, make_activation=ReLU):
     try:
         got = call(mlp_forward, x, weights, biases, module.function, case=case)
     except CheckFailed as failure:
-        hint = shape_error_hint(seed, sizes, n, module.function) if isinstance(failure.__cause__, ValueError) else None
-        if hint is None:  # not a shape mismatch, or none that a catalogued mistake explains
+        if not isinstance(failure.__cause__, ValueError):
             raise
-        raise CheckFailed(f"{failure}\n  hint: {hint}") from None
+        raise shape_error(failure, x, weights, case, shape_error_hint(seed, sizes, n, module.function)) from None
     check_array(got, expected, function="mlp_forward", case=case,
                 mistakes=forward_mistakes(x, weights, biases, module.function))
 
@@ -119,12 +163,15 @@ def xor_parameters():
     for layer, (W, b) in enumerate(zip(weights, biases), 1):
         if W.ndim != 2 or W.shape[1] != previous or b.shape != (W.shape[0],):
             raise CheckFailed(f"xor_network: layer {layer} has a weight of shape {W.shape} and a bias of shape "
-                              f"{b.shape}; its input has {previous} features\n"
-                              "  hint: a weight has shape (out, in) and its bias (out,)")
+                              f"{b.shape}; its input has {previous} features",
+                              hint=Hint("a weight has shape (out, in) and its bias (out,): a layer's `in` is the "
+                                        "number of outputs of the layer before it (2 for the first)",
+                                        fix="for 2 → h → 1: W1 of shape (h, 2), b1 (h,), W2 (1, h), b2 (1,)"))
         previous = W.shape[0]
     if len(weights) != len(biases) or previous != 1:
-        raise CheckFailed(f"xor_network: got {len(weights)} weights, {len(biases)} biases and {previous} outputs\n"
-                          "  hint: one bias per weight, and the last layer has a single output (the score)")
+        raise CheckFailed(f"xor_network: got {len(weights)} weights, {len(biases)} biases and {previous} outputs",
+                          hint=Hint("one bias per weight, and the last layer has a single output (the score)",
+                                    fix="return as many biases as weights, the last weight of shape (1, h)"))
     return weights, biases
 
 
@@ -146,14 +193,19 @@ def check_count(sizes):
     got = call(count_parameters, list(sizes), case=f"sizes {sizes}")
     pairs = list(zip(sizes[:-1], sizes[1:]))
     hints = {  # what a classic mistake counts: its hint
-        sum(n_in * n_out for n_in, n_out in pairs): "each output unit also has a bias: (n_in + 1)·n_out per layer",
+        sum(n_in * n_out for n_in, n_out in pairs):
+            Hint("each output unit also has a bias, besides its weights", fix="count (n_in + 1)·n_out per layer"),
         sum(n_in * n_out for n_in, n_out in pairs) + sum(sizes):
-            "the input units have no bias: only the units a layer computes do, so count sizes[1:], not every size",
+            Hint("the input units have no bias: only the units a layer computes do",
+                 fix="count a bias for each size in sizes[1:], not for every size"),
         sum(n_in * (n_out + 1) for n_in, n_out in pairs):
-            "the biases belong to the outputs of a layer: (n_in + 1)·n_out, not n_in·(n_out + 1)",
+            Hint("the biases belong to the outputs of a layer, not to its inputs",
+                 fix="(n_in + 1)·n_out, not n_in·(n_out + 1)"),
         2 * expected if len(sizes) == 2 else None:
-            "with a single layer, the first layer is also the last: count it once",
+            Hint("with a single layer, the first layer is also the last: it was counted twice",
+                 fix="count every layer in one loop, with no first or last layer apart"),
         expected - (sizes[-2] + 1) * sizes[-1]:
-            "one layer between each pair of consecutive sizes: len(sizes) − 1 layers",
+            Hint("a layer is missing from the count: there is one layer between each pair of consecutive sizes, the "
+                 "last pair included", fix="zip(sizes[:-1], sizes[1:]) gives the len(sizes) − 1 layers"),
     }
     check_equal(got, expected, function="count_parameters", case=f"sizes {sizes}", hint=hints.get(got))
