@@ -6,7 +6,7 @@ import numpy as np
 
 # ---- setup
 from mlp_ref.gradcheck import relative_error as reference_relative_error
-from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, check_equal, check_scalar
+from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, check_equal, check_scalar, Hint
 
 
 # ---- numerical-gradient
@@ -50,9 +50,11 @@ class Recording:
         untouched = [index for index in np.ndindex(x.shape) if index not in nudged]
         if untouched:
             raise CheckFailed(f"numerical_gradient ({case}): f was never evaluated with entry {untouched[0]} of x "
-                              f"nudged ({len(untouched)} of {x.size} entries never were)\n  hint: evaluate f at x "
-                              "with each entry moved by +ε and by −ε in turn (then put it back): that is how the "
-                              "gradient is estimated")
+                              f"nudged ({len(untouched)} of {x.size} entries never were)",
+                              hint=Hint("the gradient is estimated entry by entry, from the values of f with that "
+                                        "entry moved a step away from x and every other entry held fixed",
+                                        fix="evaluate f at x with each entry moved by +ε and by −ε in turn (then put "
+                                            "it back)"))
 
 
 # rtol 1e-7 sits far above the rounding (< 1e-11) and far below the one-sided error (about eps = 1e-3).
@@ -74,11 +76,16 @@ def check_numerical_gradient(seed, shape, eps):
     backward = 2 * centred - forward  # (f(x) − f(x − ε)) / ε
     check_array(got, centred, function="numerical_gradient", case=case,
                 rtol=GRADCHECK_RTOL, atol=GRADCHECK_ATOL, mistakes={
-                    "use centred differences, (f(x + ε) − f(x − ε)) / 2ε: the one-sided (f(x + ε) − f(x)) / ε "
-                    "is far less accurate": forward,
-                    "use centred differences, (f(x + ε) − f(x − ε)) / 2ε, not (f(x) − f(x − ε)) / ε": backward,
-                    "the two points are 2ε apart: divide by 2ε, not ε": 2 * centred,
-                    "the difference is f(x + ε) − f(x − ε), not f(x − ε) − f(x + ε): check the sign": -centred})
+                    Hint("that is the one-sided difference from x forward: its error is of order ε, while the centred "
+                         "one, symmetric about x, cancels that term", fix="use centred differences, "
+                         "(f(x + ε) − f(x − ε)) / 2ε"): forward,
+                    Hint("that is the one-sided difference from x backward, (f(x) − f(x − ε)) / ε: its error is of "
+                         "order ε, while the centred one, symmetric about x, cancels that term",
+                         fix="use centred differences, (f(x + ε) − f(x − ε)) / 2ε"): backward,
+                    Hint("your estimate is twice the gradient: the two points x + ε and x − ε are 2ε apart",
+                         fix="divide by 2ε, not ε"): 2 * centred,
+                    Hint("your estimate has the opposite sign: a slope is the rise from the lower point to the upper one",
+                         fix="f(x + ε) − f(x − ε), not f(x − ε) − f(x + ε): check the sign"): -centred})
 
 
 def check_x_is_restored(seed, shape, eps):
@@ -91,8 +98,12 @@ def check_x_is_restored(seed, shape, eps):
     # 1e-16 · |x| (entries here are below 3), which we accept: atol 1e-12 (rtol 0, since the entries' size is known)
     # still catches an entry left off by ε >= 1e-3.
     check_array(x, f.x, function="numerical_gradient", case=case, rtol=0, atol=1e-12,
-                mistakes={"put each entry of x back to its original value: x still holds x − ε": f.x - eps,
-                          "put each entry of x back to its original value: x still holds x + ε": f.x + eps})
+                mistakes={Hint("x still holds x − ε after the call: the caller's array was left changed",
+                               fix="put each entry of x back to its original value, saved before you nudge it"):
+                              f.x - eps,
+                          Hint("x still holds x + ε after the call: the caller's array was left changed",
+                               fix="put each entry of x back to its original value, saved before you nudge it"):
+                              f.x + eps})
     recording.check_each_entry_was_nudged(f.x, eps, case)
 
 
@@ -109,17 +120,23 @@ def error_pair(seed, shape, scale=1.0, zeros_in_truth=False):
 def check_relative_error(a, b, case):
     got = call(relative_error, a.copy(), b.copy(), case=case)
     if got is not None and np.isnan(np.asarray(got, dtype=np.float64)).any():
-        raise CheckFailed(f"relative_error ({case}): returned nan.\n  hint: two arrays of zeros agree perfectly, so "
-                          "their relative error is 0: take the denominator at least np.finfo(np.float64).tiny")
+        raise CheckFailed(f"relative_error ({case}): returned nan.", hint=Hint(
+            "two arrays of zeros agree perfectly, so their relative error is 0: yours divided 0 by 0",
+            fix="take the denominator at least np.finfo(np.float64).tiny"))
     difference, size = np.abs(a - b), np.maximum(np.abs(a), np.abs(b))
     norms, means = np.linalg.norm(a) + np.linalg.norm(b), np.mean(np.abs(a) + np.abs(b))
     check_scalar(got, reference_relative_error(a, b), function="relative_error", case=case, mistakes={
-        "divide by the scale max(|a| + |b|): a difference alone means nothing without the size of the gradients":
-            np.max(difference),
-        "measure against the scale of the whole array, max(|a| + |b|), not entry by entry":
+        Hint("a difference alone means nothing without the size of the gradients: you did not divide by the scale",
+             fix="divide by max(|a| + |b|)"): np.max(difference),
+        Hint("you measured entry by entry: an entry whose true value is 0 then counts as a 100 % error, although "
+             "nothing is wrong", fix="measure against the scale of the whole array, max(|a| + |b|)"):
             np.max(np.divide(difference, size, out=np.zeros_like(size), where=size > 0)),
-        "use the maxima, max|a − b| / max(|a| + |b|), not the norms": np.linalg.norm(a - b) / norms if norms else 0.0,
-        "use the maxima, max|a − b| / max(|a| + |b|), not the means": np.mean(difference) / means if means else 0.0})
+        Hint("you measured with norms: the course's relative error compares the largest entries",
+             fix="use the maxima, max|a − b| / max(|a| + |b|), not the norms"):
+            np.linalg.norm(a - b) / norms if norms else 0.0,
+        Hint("you measured with means: the course's relative error compares the largest entries",
+             fix="use the maxima, max|a − b| / max(|a| + |b|), not the means"):
+            np.mean(difference) / means if means else 0.0})
 
 
 # ---- gradient-is-correct
@@ -143,9 +160,43 @@ def check_verdict(f, grad_f, x, expected, case, hint):
         "gradient_is_correct", namespace=globals())
 
 
+VERDICT_FIX = "correct means relative_error(grad_f(x), numerical_gradient(f, x, eps)) <= tolerance"
+RELATIVE_FIX = "judge by relative_error of the two gradients, not by their absolute difference"
+
+
 def check_sine_verdicts(seed, shape):
     f, right, wrong, x = sine_case(seed, shape)
     check_verdict(f, right, x, True, f"Σ x sin(x) at x of shape {shape}, the right gradient",
-                  "sin(x) + x cos(x) is the exact gradient: it should pass")
+                  Hint("sin(x) + x cos(x) is the exact gradient: it should pass", fix=VERDICT_FIX))
     check_verdict(f, wrong, x, False, f"Σ x sin(x) at x of shape {shape}, a gradient missing sin(x)",
-                  "x cos(x) misses the product rule's sin(x) term: it should fail")
+                  Hint("x cos(x) misses the product rule's sin(x) term: it should fail", fix=VERDICT_FIX))
+
+
+def check_verdicts_at_extreme_scales(seed):
+    """Verdicts where absolute and relative errors disagree (gradients of size 1e6 and 1e-8), and at zero."""
+    x = np.random.default_rng(seed).standard_normal(6)
+    check_verdict(lambda x: float(1e6 * np.sum(x**2)), lambda x: 2e6 * x, x, True, "f = 1e6 Σ x², the right gradient",
+                  Hint("at this scale a correct gradient differs from the numerical one by about 1e-3, which is tiny "
+                       "RELATIVE to gradients of size 1e6", fix=RELATIVE_FIX))
+    check_verdict(lambda x: float(1e-8 * np.sum(x**3)), lambda x: 6e-8 * x**2, x, False,
+                  "f = 1e-8 Σ x³, a gradient twice too large",
+                  Hint("this gradient is twice the true one, but everything is of size 1e-8, so the ABSOLUTE "
+                       "difference looks tiny", fix=RELATIVE_FIX))
+    check_verdict(lambda x: 3.0, lambda x: np.zeros_like(x), x, True, "a constant f, gradient zero",
+                  Hint("both gradients are exactly zero, so they agree perfectly: their relative error is 0, not nan, "
+                       "and 0 passes any tolerance", fix=VERDICT_FIX))
+
+
+# ---- bug-hunt
+def check_wrong_backward_is_a_name():
+    check_equal(wrong_backward in ("backward_a", "backward_b"), True, function="wrong_backward",
+                case="is one of the two names",
+                hint=Hint("wrong_backward is the name of one of the two functions, as a string",
+                          fix='set wrong_backward to "backward_a" or "backward_b"'))
+
+
+def check_wrong_backward():
+    check_equal(wrong_backward, "backward_a", function="wrong_backward", case="the wrong one",
+                hint=Hint("compare both with centred differences: the right one agrees to about 1e-9 relative error",
+                          fix="call gradient_is_correct(hunt_loss, backward, W_HUNT.copy()) for each, and name the "
+                              "one that fails"))

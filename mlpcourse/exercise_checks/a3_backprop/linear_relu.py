@@ -24,15 +24,26 @@ def describe(n, n_in, n_out):
     return f"N={n}, in={n_in}, out={n_out}" + (f" ({', '.join(facts)})" if facts else "")
 
 
-WRONG_SIDE = Hint("W has shape (out, in): row j of W holds the weights of output j, so a batch (N, in) meets W as "
-                  "x Wᵀ; x W (or weight[:, j] for output j) mixes the inputs with the wrong weights",
+WRONG_SIDE = Hint("W has shape (out, in): row j of W holds the weights of output j, so x W (or weight[:, j] for "
+                  "output j) mixes the inputs with the weights of the wrong outputs; it only ran because W is square",
                   fix="x @ weight.T + bias")
+NO_BIAS = Hint("the bias was not added: every output of every example has its own bias added",
+               fix="add the bias to every row: x @ weight.T + bias (broadcasting adds it to each row)")
 
 
 def random_case(seed, n, n_in, n_out):
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((n, n_in)), rng.standard_normal((n_out, n_in)),
             rng.standard_normal(n_out), rng.standard_normal((n, n_out)))
+
+
+# ---- linear-forward
+def check_linear_forward(seed, n, n_in, n_out):
+    x, W, b, g = random_case(seed, n, n_in, n_out)
+    y_ref, _, _, _ = reference_linear(x, W, b, g)
+    case = describe(n, n_in, n_out)
+    check_array(call(linear_forward, x, W, b, case=case), y_ref, function="linear_forward", case=case,
+                mistakes={NO_BIAS: x @ W.T, WRONG_SIDE: x @ W + b if n_in == n_out else None})
 
 
 # ---- linear-backward
@@ -55,21 +66,31 @@ def check_linear_backward(seed, n, n_in, n_out, parts):
         raise CheckFailed(f"linear_backward ({case}): return a tuple (grad_x, grad_weight, grad_bias)")
     dx, dW, db = result
     if "x" in parts:
-        check_array(dx, dx_ref, function="linear_backward: grad_x", case=case,
-                    mistakes={"grad_x should use W itself, not Wᵀ: G has shape (N, out) and W (out, in)": g @ W.T if n_out == n_in else None})
+        check_array(dx, dx_ref, function="linear_backward: grad_x", case=case, mistakes={
+            Hint("grad_x has x's shape (N, in) and G has shape (N, out): a transposed W maps the wrong way round "
+                 "(it only ran because W is square here)",
+                 fix="use W itself, not Wᵀ: grad_output @ weight, (N, out) @ (out, in)"):
+                g @ W.T if n_out == n_in else None})
     if "weight" in parts:
-        check_array(dW, dW_ref, function="linear_backward: grad_weight", case=case,
-                    mistakes={"grad_weight was averaged over the batch: the loss already did that, sum instead": dW_ref / n if n > 1 else None,
-                              "grad_weight must have W's shape (out, in): Gᵀ x, not xᵀ G": (x.T @ g).T if n_in == n_out else None})
+        check_array(dW, dW_ref, function="linear_backward: grad_weight", case=case, mistakes={
+            Hint("grad_weight was averaged over the batch: G already carries the loss's 1/N, so the examples' "
+                 "contributions to a shared weight add up", fix="sum over the examples: no division by N"):
+                dW_ref / n if n > 1 else None,
+            Hint("grad_weight came out transposed: it must have W's shape (out, in), and the order of the product "
+                 "decides which", fix="Gᵀ x, not xᵀ G: grad_output.T @ x"):
+                (x.T @ g).T if n_in == n_out else None})
     if "bias" in parts:
-        check_array(db, db_ref, function="linear_backward: grad_bias", case=case,
-                    mistakes={"the bias is shared by every row of the batch: sum G over the batch (axis 0)": g,
-                              "grad_bias was averaged over the batch: sum instead": db_ref / n if n > 1 else None,
-                              "grad_bias was summed over the wrong axis (axis 1 instead of 0)": g.sum(axis=1),
-                              "grad_bias must have the bias's shape (out,): sum without keepdims=True":
-                                  db_ref[None, :],
-                              Hint("a sum without an axis adds up the whole of G, every example and every output, "
-                                   "into one number", fix="sum over the batch axis only: G.sum(axis=0)"): g.sum()})
+        check_array(db, db_ref, function="linear_backward: grad_bias", case=case, mistakes={
+            Hint("the bias is shared by every row of the batch: its gradient collects the contributions of all the rows",
+                 fix="sum G over the batch (axis 0)"): g,
+            Hint("grad_bias was averaged over the batch: G already carries the loss's 1/N, so the rows' contributions "
+                 "add up", fix="sum instead: grad_output.sum(axis=0)"): db_ref / n if n > 1 else None,
+            Hint("grad_bias was summed over the outputs (axis 1): the bias has one entry per output, and each entry "
+                 "collects every example", fix="sum over the batch, axis 0"): g.sum(axis=1),
+            Hint("grad_bias has an extra axis: it must have the bias's shape (out,)",
+                 fix="sum without keepdims=True"): db_ref[None, :],
+            Hint("a sum without an axis adds up the whole of G, every example and every output, into one number",
+                 fix="sum over the batch axis only: G.sum(axis=0)"): g.sum()})
 
 
 # ---- relu
@@ -82,12 +103,18 @@ def check_relu(seed, shape, part, with_zeros=False):
     y_ref = relu(x)
     case = f"shape {shape}" + (", some inputs exactly 0" if with_zeros else "")
     if part == "forward":
-        check_array(call(relu_forward, x, case=case), y_ref, function="relu_forward", case=case,
-                    mistakes={"negative inputs must become 0, not keep their value": x,
-                              "ReLU keeps positive inputs and zeroes the negative ones, not the other way round": np.minimum(x, 0)})
+        check_array(call(relu_forward, x, case=case), y_ref, function="relu_forward", case=case, mistakes={
+            Hint("negative inputs must become 0, not keep their value", fix="np.maximum(x, 0)"): x,
+            Hint("ReLU keeps positive inputs and zeroes the negative ones, not the other way round",
+                 fix="the maximum of x and 0, not the minimum"): np.minimum(x, 0)})
     else:
         check_array(call(relu_backward, g, x, case=case), relu.backward(g), function="relu_backward", case=case,
-                    mistakes={"ReLU's derivative is the step 1[x > 0], not sgn(x)": g * np.sign(x),
-                              "at x = 0 take the derivative as 0: use x > 0, not x >= 0": g * (x >= 0),
-                              "multiply the upstream gradient by the derivative 1[x > 0], not by ReLU(x) itself": g * y_ref,
-                              "you returned the derivative alone: multiply it by grad_output (the chain rule)": (x > 0).astype(float)})
+                    mistakes={
+            Hint("you multiplied by sgn(x): ReLU is flat for negative inputs, so its slope there is not −1",
+                 fix="ReLU's derivative is the step 1[x > 0], not sgn(x): grad_output * (x > 0)"): g * np.sign(x),
+            Hint("at x = 0 ReLU has no derivative, and the convention (PyTorch's) takes it as 0: yours is 1 there",
+                 fix="use x > 0, not x >= 0"): g * (x >= 0),
+            Hint("the chain rule multiplies the upstream gradient by ReLU's derivative, not by ReLU(x) itself",
+                 fix="grad_output * (x > 0)"): g * y_ref,
+            Hint("you returned the derivative alone: the chain rule carries the upstream gradient through it",
+                 fix="multiply it by grad_output"): (x > 0).astype(float)})

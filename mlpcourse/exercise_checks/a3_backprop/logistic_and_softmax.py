@@ -12,9 +12,20 @@ from mlp_ref.activation import Sigmoid
 from mlp_ref.activation import softmax as reference_softmax
 from mlp_ref.linear import Linear
 from mlp_ref.loss import BCELoss, CrossEntropyLoss
-from mlpcourse.checks import call, check_finite, CheckFailed, check_array, check_scalar, reaches
+from mlpcourse.checks import call, check_finite, CheckFailed, check_array, check_scalar, Hint, reaches
 
-OVERFLOW_HINT = ("subtract each row's maximum from the logits before taking exp: e^1000 overflows to inf and inf / inf is nan, while the shift changes nothing mathematically")
+OVERFLOW_HINT = Hint("e^1000 overflows to inf, and inf / inf is nan; the softmax of a row does not change when every "
+                     "logit of the row is shifted by the same amount, and a well-chosen shift keeps every exponent <= 0",
+                     fix="subtract each row's maximum from the logits before taking exp")
+
+# the mistakes that logistic_gradient's two parts share
+SIGN_HINT = Hint("your gradient has the opposite sign: the minus in front of the loss carries into ∂L/∂z",
+                 fix="check the sign: the residual is σᵢ − yᵢ, not yᵢ − σᵢ")
+SCORE_HINT = Hint("the label is compared with the model's probability, not the score z = X w + b",
+                  fix="use σ(z) − y")
+CANCEL_HINT = Hint("with cross-entropy σ'(z) cancels against the denominator of ∂L/∂σ in the chain rule: your "
+                   "residual still has it (it stays in the squared-error gradient)",
+                   fix="do not multiply by σ(1 − σ): the residual is σ(z) − y")
 
 # `sigmoid(z)` is σ(z) = 1 / (1 + e^(−z)) computed without overflow for any |z|: use it in your answers.
 
@@ -55,25 +66,30 @@ def check_logistic(seed, n, d, part, labels=None):
     case = f"N={n}, D={d}" + ("" if labels is None else f", every label {labels}")
     if part == "loss":
         check_scalar(call(logistic_loss, X, y, w, b, case=case), loss, function="logistic_loss", case=case, mistakes={
-            "the loss is the NEGATIVE mean log-likelihood: check the minus sign": -loss,
-            "the loss is the mean over the batch: divide the sum by N": n * loss,
-            "each example adds y log σ + (1 − y) log(1 − σ): you left out a term": -np.mean(y * np.log(p)),
-            "each example adds y log σ + (1 − y) log(1 − σ): you left out the y log σ term": -np.mean((1 - y) * np.log(1 - p))})
+            Hint("your loss has the wrong sign: a log-probability is at most 0, and the loss is the NEGATIVE mean "
+                 "log-likelihood, at least 0", fix="check the minus sign in front of the mean"): -loss,
+            Hint("the loss is the mean over the batch, not the sum: yours is N times too large",
+                 fix="divide the sum by N (or take np.mean)"): n * loss,
+            Hint("each example's loss has a term for each label, 1 and 0: you left out a term",
+                 fix="add the (1 − y) log(1 − σ) term"): -np.mean(y * np.log(p)),
+            Hint("each example's loss has a term for each label, 1 and 0: you left out the y log σ term",
+                 fix="add the y log σ term"): -np.mean((1 - y) * np.log(1 - p))})
     elif part == "w":
         got = gradient_part(X, y, w, b, 0, case)
         check_array(got, grad_w, function="logistic_gradient: ∂L/∂w", case=case, mistakes={
-            "the loss is a mean: ∂L/∂w = (1/N) Σ (σᵢ − yᵢ) xᵢ; you summed without dividing by N": n * grad_w,
-            "the gradient is Σ (σᵢ − yᵢ) xᵢ / N, not Σ (yᵢ − σᵢ) xᵢ / N: check the sign": -grad_w,
-            "use the probability σ(z), not the score z = X w + b": X.T @ (z - y) / n,
-            "with cross-entropy σ'(z) cancels: do not multiply by σ(1 − σ) (that is the squared-error gradient)":
-                X.T @ ((p - y) * p * (1 - p)) / n})
+            Hint("the loss is a mean, so its gradient is the mean of the examples' gradients: you summed without "
+                 "dividing by N", fix="∂L/∂w = (1/N) Σ (σᵢ − yᵢ) xᵢ: divide by N"): n * grad_w,
+            SIGN_HINT: -grad_w,
+            SCORE_HINT: X.T @ (z - y) / n,
+            CANCEL_HINT: X.T @ ((p - y) * p * (1 - p)) / n})
     else:
         got = gradient_part(X, y, w, b, 1, case)
         check_scalar(got, grad_b, function="logistic_gradient: ∂L/∂b", case=case, mistakes={
-            "the bias gradient is the MEAN of σᵢ − yᵢ over the batch, not their sum": n * grad_b,
-            "∂L/∂b is the mean of σᵢ − yᵢ, not of yᵢ − σᵢ: check the sign": -grad_b,
-            "use the probability σ(z), not the score z = X w + b": np.mean(z - y),
-            "with cross-entropy σ'(z) cancels: do not multiply by σ(1 − σ)": np.mean((p - y) * p * (1 - p))})
+            Hint("the loss is a mean, so ∂L/∂b is the MEAN of the examples' contributions over the batch, not their sum",
+                 fix="divide the sum by N (or take the mean)"): n * grad_b,
+            SIGN_HINT: -grad_b,
+            SCORE_HINT: np.mean(z - y),
+            CANCEL_HINT: np.mean((p - y) * p * (1 - p))})
 
 
 # ---- softmax
@@ -96,9 +112,12 @@ def check_softmax(seed, n, c, scale=1.0, shift=0.0):
     column_exps = np.exp(logits - logits.max(axis=0, keepdims=True))
     row_exps = np.exp(logits - np.max(logits, axis=1, keepdims=True))
     check_array(got, expected, function="softmax", case=case, mistakes={
-        "each ROW is one example: normalise along axis 1, not axis 0": column_exps / column_exps.sum(axis=0, keepdims=True),
-        "each ROW is one example: sum the exponentials along axis 1, not axis 0": row_exps / row_exps.sum(axis=0, keepdims=True),
-        "you returned the exponentials without dividing by their row sum": row_exps})
+        Hint("each ROW is one example: your probabilities sum to 1 down the columns, across examples",
+             fix="normalise along axis 1, not axis 0"): column_exps / column_exps.sum(axis=0, keepdims=True),
+        Hint("each ROW is one example: your probabilities are divided by sums down the columns, across examples",
+             fix="sum the exponentials along axis 1, not axis 0"): row_exps / row_exps.sum(axis=0, keepdims=True),
+        Hint("your rows do not sum to 1: the exponentials are not normalised",
+             fix="divide the exponentials by their row sum"): row_exps})
 
 
 def gradient_from_your_softmax(logits, targets):
@@ -133,12 +152,16 @@ def check_cross_entropy_gradient(seed, n, c, scale=1.0, shift=0.0):
         rows_mistake[targets] -= 1
         rows_mistake /= n
     check_array(got, expected, function="cross_entropy_gradient", case=case, mistakes={
-        "the loss is the mean over the batch: divide p − onehot(y) by N": n * expected,
-        "subtract 1 at each example's true class: the gradient is (p − onehot(y)) / N, not p / N": p / n,
-        "the gradient is (p − onehot(y)) / N, not (onehot(y) − p) / N: check the sign": -expected,
-        "index the true classes with both a row and a column, p[np.arange(N), targets]: p[targets] selects whole rows":
-            rows_mistake,
-        "your gradient follows (p − onehot(y)) / N, but the softmax it uses is wrong (each ROW of p must be "
-        "positive and sum to 1): fix softmax first":
+        Hint("the loss is the mean over the batch, so every logit's gradient carries a 1/N: yours is N times too large",
+             fix="divide p − onehot(y) by N"): n * expected,
+        Hint("the true class's logit enters its example's loss a second time, through the numerator of p_y: that "
+             "part of the gradient is missing", fix="subtract 1 at each example's true class: (p − onehot(y)) / N, "
+             "not p / N"): p / n,
+        Hint("your gradient has the opposite sign: raising the true class's logit lowers the loss −log p_y",
+             fix="check the sign: (p − onehot(y)) / N, not (onehot(y) − p) / N"): -expected,
+        Hint("p[targets] selects whole rows (row targets[n] for example n), not one entry per example",
+             fix="index the true classes with both a row and a column: p[np.arange(N), targets]"): rows_mistake,
+        Hint("your gradient is right for the softmax it uses, but that softmax is wrong (each ROW of p must be "
+             "positive and sum to 1)", fix="fix softmax first"):
             gradient_from_your_softmax(logits, targets)
             if reaches(lambda: cross_entropy_gradient(logits.copy(), targets), "softmax", globals()) else None})

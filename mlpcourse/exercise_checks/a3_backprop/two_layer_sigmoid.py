@@ -8,7 +8,7 @@ import numpy as np
 from mlp_ref.activation import Sigmoid
 from mlp_ref.linear import Linear
 from mlp_ref.loss import BCELoss
-from mlpcourse.checks import call, check_building_on, CheckFailed, check_array
+from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, Hint
 
 # `sigmoid(z)` is σ(z) = 1 / (1 + e^(−z)) computed without overflow for any |z|: use it in your answers.
 
@@ -65,8 +65,8 @@ def sigmoid_derivative_of_output(a):
     return sigmoid(a) * (1 - sigmoid(a))
 
 
-A1_HINT = ("σ'(z⁽¹⁾) is taken at the pre-activation: sigmoid_derivative(z1), not sigmoid_derivative(a1), which "
-           "applies σ a second time")
+A1_HINT = Hint("σ' is taken at the pre-activation z⁽¹⁾: passing the activation a⁽¹⁾ = σ(z⁽¹⁾) to sigmoid_derivative "
+               "applies σ a second time", fix="sigmoid_derivative(z1), not sigmoid_derivative(a1)")
 
 
 # ---- sigmoid-derivative
@@ -81,10 +81,11 @@ def check_sigmoid_derivative(seed, shape, scale=1.0, extremes=False):
         ", some z = ±1000" if extremes else "")
     got = call(sigmoid_derivative, z.copy(), case=case)
     check_array(got, Sigmoid().derivative(z), function="sigmoid_derivative", case=case, mistakes={
-                    "σ'(z) = σ(z)(1 − σ(z)) applies to σ(z), not to the pre-activation z: compute s = sigmoid(z) first":
-                        z * (1 - z),
-                    "that is σ(z) itself; its derivative is σ(z)(1 − σ(z))": s,
-                    "σ'(z) = σ(z)(1 − σ(z)), not σ(z)(1 − z)": s * (1 - z)})
+        Hint("the form of σ' written in the sigmoid's output applies to σ(z), not to the pre-activation z: you put z "
+             "where σ(z) belongs", fix="compute s = sigmoid(z) first, then σ'(z) = s(1 − s)"): z * (1 - z),
+        Hint("that is σ(z) itself, not its derivative", fix="σ'(z) = σ(z)(1 − σ(z))"): s,
+        Hint("you mixed σ(z) and z in one formula: the form of σ' written in the sigmoid's output uses σ(z) alone",
+             fix="σ'(z) = σ(z)(1 − σ(z)), not σ(z)(1 − z)"): s * (1 - z)})
 
 
 # ---- forward
@@ -92,14 +93,16 @@ def check_forward(seed, n, d, h, k, scale=1.0):
     x, y, W1, b1, W2, b2 = network_case(seed, n, d, h, k, scale)
     ref, case = ReferenceNetwork(x, y, W1, b1, W2, b2), describe(n, d, h, k, scale)
     z1, a1, z2, a2 = call_for_results(4, two_layer_forward, x, W1, b1, W2, b2, case=case)
-    check_array(z1, ref.z1, function="two_layer_forward: z1", case=case,
-                mistakes={"add the bias b1 to every row: z1 = x W1ᵀ + b1": ref.z1 - b1})
+    check_array(z1, ref.z1, function="two_layer_forward: z1", case=case, mistakes={
+        Hint("the bias b1 is missing from z1", fix="add the bias b1 to every row: z1 = x W1ᵀ + b1"): ref.z1 - b1})
     check_array(a1, ref.a1, function="two_layer_forward: a1", case=case)
     check_array(z2, ref.z2, function="two_layer_forward: z2", case=case, mistakes={
-        "the second layer takes the activations a1 = σ(z1) as its input, not z1": z1 @ W2.T + b2,
-        "add the bias b2 to every row: z2 = a1 W2ᵀ + b2": ref.z2 - b2})
-    check_array(a2, ref.a2, function="two_layer_forward: a2", case=case,
-                mistakes={"the output a2 is σ(z2): apply the sigmoid to the second layer too": ref.z2})
+        Hint("the second layer's input is the hidden layer's activation, not its pre-activation",
+             fix="z2 = a1 W2ᵀ + b2 with a1 = σ(z1), not z1"): z1 @ W2.T + b2,
+        Hint("the bias b2 is missing from z2", fix="add the bias b2 to every row: z2 = a1 W2ᵀ + b2"): ref.z2 - b2})
+    check_array(a2, ref.a2, function="two_layer_forward: a2", case=case, mistakes={
+        Hint("a2 came out as z2: the output layer has a sigmoid too", fix="apply the sigmoid to the second layer "
+             "too: a2 = σ(z2)"): ref.z2})
 
 
 # ---- residuals
@@ -109,11 +112,14 @@ def check_output_residual(seed, n, d, h, k, scale=1.0):
     case = describe(n, d, h, k, scale)
     check_array(call(output_residual, ref.a2.copy(), y, case=case), ref.delta2, function="output_residual",
                 case=case, mistakes={
-                    "δ⁽²⁾ = a⁽²⁾ − y, not y − a⁽²⁾: check the sign": -ref.delta2,
-                    "with cross-entropy the factor σ'(z⁽²⁾) = a(1 − a) cancels: δ⁽²⁾ is just a⁽²⁾ − y":
-                        ref.delta2 * ref.a2 * (1 - ref.a2),
-                    "δ⁽²⁾ is the residual of ONE example, a⁽²⁾ − y; the 1/N of the mean comes in the "
-                    "gradients of W and b": ref.delta2 / n})
+        Hint("your residual has the opposite sign: the loss grows as a⁽²⁾ moves away from y, and δ⁽²⁾ = ∂ℓ/∂z⁽²⁾ "
+             "must say so (mind the minus in front of the loss)", fix="check the sign: a⁽²⁾ − y, not y − a⁽²⁾"):
+            -ref.delta2,
+        Hint("with cross-entropy the factor σ'(z⁽²⁾) of the chain rule cancels against the denominator of ∂ℓ/∂a: "
+             "your residual still has it", fix="drop the factor a⁽²⁾(1 − a⁽²⁾): δ⁽²⁾ = a⁽²⁾ − y"):
+            ref.delta2 * ref.a2 * (1 - ref.a2),
+        Hint("δ⁽²⁾ is the residual of ONE example: the 1/N of the mean comes in the gradients of W and b, not here",
+             fix="do not divide by N: δ⁽²⁾ = a⁽²⁾ − y"): ref.delta2 / n})
 
 
 def check_hidden_residual(seed, n, d, h, k, scale=1.0):
@@ -128,12 +134,15 @@ def check_hidden_residual_alone(seed, n, d, h, k, scale):
     backward, case = ref.delta2 @ W2, describe(n, d, h, k, scale)
     check_array(call(hidden_residual, ref.delta2.copy(), W2, ref.z1.copy(), case=case), ref.delta1,
                 function="hidden_residual", case=case, mistakes={
-                    "σ'(z⁽¹⁾) = σ(z⁽¹⁾)(1 − σ(z⁽¹⁾)): apply a(1 − a) to the activation a⁽¹⁾ = σ(z⁽¹⁾), not to the "
-                    "pre-activation z⁽¹⁾": backward * ref.z1 * (1 - ref.z1),
-                    "multiply by σ'(z⁽¹⁾): the residual passes back through the hidden sigmoid": backward,
-                    A1_HINT: backward * sigmoid_derivative_of_output(ref.a1),
-                    "the row form of W⁽²⁾ᵀ δ⁽²⁾ is δ⁽²⁾ W⁽²⁾ (N, K) @ (K, H), not δ⁽²⁾ W⁽²⁾ᵀ":
-                        (ref.delta2 @ W2.T) * ref.a1 * (1 - ref.a1) if k == h else None})
+        Hint("the form a(1 − a) of σ' applies to the activation a⁽¹⁾ = σ(z⁽¹⁾), not to the pre-activation z⁽¹⁾",
+             fix="use sigmoid_derivative(z1)"): backward * ref.z1 * (1 - ref.z1),
+        Hint("the residual passes back through the hidden layer's sigmoid too: its derivative is missing",
+             fix="multiply by σ'(z⁽¹⁾): (δ⁽²⁾ W⁽²⁾) * sigmoid_derivative(z1)"): backward,
+        A1_HINT: backward * sigmoid_derivative_of_output(ref.a1),
+        Hint("the lecture's W⁽²⁾ᵀ δ⁽²⁾ is for one example as a column; with the examples as rows the whole "
+             "expression is transposed, and transposing a product reverses its order and undoes each transpose "
+             "(it only ran because K = H here)", fix="δ⁽²⁾ W⁽²⁾, (N, K) @ (K, H): delta2 @ W2, not delta2 @ W2.T"):
+            (ref.delta2 @ W2.T) * ref.a1 * (1 - ref.a1) if k == h else None})
 
 
 # ---- gradients
@@ -141,13 +150,19 @@ def gradient_mistakes(grad_W, grad_b, delta, a_prev):
     """The wrong (grad_W, grad_b) that the classic mistakes give, as hints for each."""
     n = len(delta)
     return (
-        {"the loss is the mean over the batch: divide Δᵀ A by N": n * grad_W,
-         "∂L/∂W has W's shape (out, in): Δᵀ A, not Aᵀ Δ": (a_prev.T @ delta / n) if delta.shape[1] == a_prev.shape[1] else None},
-        {"the bias is shared by every example: sum (and divide by N) the residuals over the batch, axis 0": delta / n,
-         "grad_b has the bias's shape (out,): sum over axis 0 without keepdims=True, which leaves an extra axis":
-             grad_b[None, :],
-         "the loss is the mean over the batch: divide the summed residuals by N": n * grad_b,
-         "sum the residuals over the batch (axis 0), not over the units (axis 1)": delta.sum(axis=1) / n})
+        {Hint("the loss L is the mean over the batch, so each example's contribution to ∂L/∂W carries a 1/N: yours "
+              "is N times too large", fix="divide Δᵀ A by N"): n * grad_W,
+         Hint("∂L/∂W came out transposed: it must have W's shape (out, in), and the order of the product decides it",
+              fix="Δᵀ A, not Aᵀ Δ: delta.T @ a_prev"):
+             (a_prev.T @ delta / n) if delta.shape[1] == a_prev.shape[1] else None},
+        {Hint("the bias is shared by every example: its gradient collects all the examples' residuals, one entry "
+              "per unit", fix="sum the residuals over the batch (axis 0) and divide by N"): delta / n,
+         Hint("grad_b has an extra axis: it must have the bias's shape (out,)",
+              fix="sum over axis 0 without keepdims=True"): grad_b[None, :],
+         Hint("the loss L is the mean over the batch: your grad_b is N times too large",
+              fix="divide the summed residuals by N"): n * grad_b,
+         Hint("you summed over the units (axis 1): the bias has one entry per unit, and each collects every example",
+              fix="sum the residuals over the batch (axis 0), not over the units (axis 1)"): delta.sum(axis=1) / n})
 
 
 def check_layer_gradients(seed, n, d_in, d_out, part):
@@ -184,9 +199,11 @@ def check_layer_of_network(seed, n, d, h, k, layer, scale):
     delta = {1: ref.delta1, 2: ref.delta2}[layer]
     weight_mistakes, bias_mistakes = gradient_mistakes(*ref.grads[2 * layer - 2: 2 * layer], delta, inputs)
     if layer == 2:
-        weight_mistakes["the second layer's input is a1 = σ(z1), not z1"] = delta.T @ ref.z1 / n
+        weight_mistakes[Hint("the second layer's input is the hidden activation, not the pre-activation z1",
+                             fix="use a1 = σ(z1), not z1, as the input of the output layer")] = delta.T @ ref.z1 / n
     else:
-        weight_mistakes["the first layer's gradient uses δ⁽¹⁾, not δ⁽²⁾ W⁽²⁾ alone: multiply by σ'(z⁽¹⁾)"] = \
+        weight_mistakes[Hint("the first layer's gradient uses its own residual δ⁽¹⁾, which has passed back through "
+                             "the hidden sigmoid", fix="multiply δ⁽²⁾ W⁽²⁾ by σ'(z⁽¹⁾)")] = \
             (ref.delta2 @ W2).T @ x / n
         delta1_of_a1 = (ref.delta2 @ W2) * sigmoid_derivative_of_output(ref.a1)
         weight_mistakes[A1_HINT], bias_mistakes[A1_HINT] = delta1_of_a1.T @ x / n, delta1_of_a1.sum(axis=0) / n
