@@ -1,6 +1,7 @@
 """The checks of a2_activations/activations.ipynb's tests: run in the notebook's namespace by its read-only cell
 `load_checks("a2_activations/activations", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
-The student's functions are this namespace's globals."""
+The student's functions are this namespace's globals. A hint's concept (level 2) names the mistake without the
+formula the student is asked to derive; its fix (level 3) may give it."""
 import numpy as np
 
 
@@ -8,22 +9,33 @@ import numpy as np
 from mlp_ref.activation import ELU, GELU, PReLU, ReLU, ReLU6, SELU, LeakyReLU, Sigmoid, Softplus, Tanh
 from mlpcourse.checks import CheckFailed, Hint, check_array
 
+# the reference of each activation without parameters (and with PyTorch's default ones), by the student's function name
+REFERENCE = {"sigmoid": Sigmoid(), "tanh": Tanh(), "relu": ReLU(), "relu6": ReLU6(), "selu": SELU(),
+             "softplus": Softplus(), "gelu": GELU()}
 MISTAKES = {}  # {function name: {hint: f}}, f(x) being what a classic mistake returns; filled in section by section
 
 
-def check_activation(name, student, module, part, seed, shape, kinks=(), mistakes=None):
+def compare(name, student, module, part, seed, shape, kinks, mistakes):
     """Compare student(x) with the module's function(x) (part="forward") or derivative(x) (part="derivative"),
     for x of the given shape drawn at random (over about ±10) with its first entries set to `kinks`.
 
-    mistakes: {hint: f} where f(x) is what a classic mistake returns (default: MISTAKES[name]).
+    mistakes: {hint: f} where f(x) is what a classic mistake returns (None: it cannot happen here).
     """
     x = 3 * np.random.default_rng(seed).standard_normal(shape)
     x.flat[:len(kinks)] = kinks
     case = f"shape {shape}" + (", including x = " + ", ".join(f"{k:g}" for k in kinks) if len(kinks) else "")
     expected = module.function(x) if part == "forward" else module.derivative(x)
     with np.errstate(all="ignore"):  # a mistaken formula may overflow: that is for the student's answer to show
-        wrong = {hint: f(x) for hint, f in (mistakes or MISTAKES.get(name, {})).items()}
+        wrong = {hint: f(x) for hint, f in mistakes.items()}
     check_array(student(x), expected, function=name, case=case, mistakes=wrong)
+
+
+def check_activation(name, student, seed, shape, kinks=()):
+    """The student's function `name` ("sigmoid", "sigmoid_derivative", ...) against REFERENCE, at random inputs
+    of the given shape that include `kinks`; the classic mistakes are MISTAKES[name]."""
+    activation = name.removesuffix("_derivative")
+    compare(name, student, REFERENCE[activation], "forward" if name == activation else "derivative", seed, shape,
+            kinks, MISTAKES.get(name, {}))
 
 
 def sigmoid_by_numpy(x):
@@ -31,87 +43,130 @@ def sigmoid_by_numpy(x):
 
 
 # ---- sigmoid
-ZERO = np.array([0.0])  # where σ'(0) = 1/4 and tanh'(0) = 1
-MISTAKES["sigmoid"] = {"σ(x) = 1 / (1 + e^(−x)): mind the minus sign in the exponent": lambda x: 1 / (1 + np.exp(x))}
+ZERO = np.array([0.0])
+AT_ZERO = {"sigmoid_derivative": (0.25, "σ'(0) = 1/4"), "tanh_derivative": (1.0, "tanh'(0) = 1")}
+INPUT_TAKEN_FOR_OUTPUT = ("{f}_derivative receives the input x, not the output y = {f}(x): your formula treats x as if "
+                          "it were the output")
+MISTAKES["sigmoid"] = {Hint("the sign of the exponent is flipped: this is σ(−x), the mirror image of σ",
+                            fix="σ(x) = 1 / (1 + e^(−x)): the exponent is −x")
+                       : lambda x: 1 / (1 + np.exp(x))}
 MISTAKES["sigmoid_derivative"] = {
-    "σ' was taken of the output: σ'(x) = σ(x)(1 − σ(x)) uses σ of the input x once, not σ(σ(x))":
+    Hint("σ' was taken of the output: σ is applied twice, σ(σ(x)), where the input goes through σ once",
+         fix="s = sigmoid(x) once, then σ'(x) = s(1 − s)"):
         lambda x: sigmoid_by_numpy(sigmoid_by_numpy(x)) * (1 - sigmoid_by_numpy(sigmoid_by_numpy(x))),
-    "x(1 − x) is σ' in terms of the output y = σ(x); here x is the input: compute s = σ(x), then s(1 − s)":
+    Hint(INPUT_TAKEN_FOR_OUTPUT.format(f="sigmoid"), fix="compute s = σ(x) first, then s(1 − s)"):
         lambda x: x * (1 - x),
-    "that is σ(x) itself; its derivative is σ(x)(1 − σ(x))": sigmoid_by_numpy,
+    Hint("that is σ(x) itself, not its derivative (its slope)", fix="σ'(x) = σ(x)(1 − σ(x))"): sigmoid_by_numpy,
 }
 
 
+def check_at_zero(name, student):
+    """The student's derivative `name` at x = 0, the value the notebook's text gives to check oneself."""
+    expected, case = AT_ZERO[name]
+    check_array(student(ZERO), np.array([expected]), function=name, case=case,
+                mistakes={hint: wrong(ZERO) for hint, wrong in MISTAKES[name].items()})
+
+
 # ---- large-inputs
-def check_without_overflow(name, student, module, x, case, hint):
-    """student(x) must equal module.function(x) with no overflow, invalid value or division by zero on the way."""
+OVERFLOW = {  # {function name: Hint} for an overflow on the way to a finite answer
+    "sigmoid": Hint("e^(−x) overflows for large negative x (e^1000 = inf): a formula whose exponent can be large and "
+                    "positive breaks even where its answer is fine (np.where does not help: it computes both branches "
+                    "on every element)",
+                    fix="compute e = e^(−|x|), at most 1, once, and use it in both branches: 1/(1 + e) for x >= 0, "
+                        "e/(1 + e) for x < 0"),
+    "softplus": Hint("e^(βx) overflows for large x, even in the branch np.where throws away (it computes both "
+                     "branches on every element): an exponent that can be large and positive breaks the formula",
+                     fix="use log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)) with z = βx: its exponent is never positive"),
+}
+
+
+def check_without_overflow(name, student, x, case):
+    """student(x) must equal REFERENCE[name].function(x) with no overflow, invalid value or division by zero on
+    the way."""
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
             got = student(x)
         except FloatingPointError as error:
-            raise CheckFailed(f"{name} ({case}): NumPy reports '{error}'\n  hint: {hint}") from None
-    check_array(got, module.function(x), function=name, case=case)
+            raise CheckFailed(f"{name} ({case}): NumPy reports '{error}'", hint=OVERFLOW[name]) from None
+    check_array(got, REFERENCE[name].function(x), function=name, case=case)
 
 
 # ---- tanh
-MISTAKES["tanh"] = {"tanh(x) = 2σ(2x) − 1: the argument of σ is doubled too": lambda x: 2 * sigmoid_by_numpy(x) - 1,
-                    "tanh(x) = 2σ(2x) − 1, not σ(2x)": lambda x: sigmoid_by_numpy(2 * x)}
+MISTAKES["tanh"] = {
+    Hint("the argument of σ was not doubled: this is 2σ(x) − 1, a flatter curve", fix="2 * sigmoid(2 * x) - 1"):
+        lambda x: 2 * sigmoid_by_numpy(x) - 1,
+    Hint("σ(2x) lies in (0, 1), but tanh is stretched onto (−1, 1): the scale and the shift are missing",
+         fix="2σ(2x) − 1"): lambda x: sigmoid_by_numpy(2 * x),
+}
 MISTAKES["tanh_derivative"] = {
-    "1 − x² is tanh' in terms of the output y = tanh(x); here x is the input: use 1 − tanh²(x)":
+    Hint(INPUT_TAKEN_FOR_OUTPUT.format(f="tanh"), fix="compute t = tanh(x) first, then 1 − t²"):
         lambda x: 1 - x**2,
-    "tanh' was taken of the output: 1 − tanh²(x) uses tanh of the input x once, not tanh(tanh(x))":
+    Hint("tanh' was taken of the output: the input goes through tanh once, not tanh(tanh(x))",
+         fix="t = tanh(x) once, then 1 − t²"):
         lambda x: 1 - np.tanh(np.tanh(x)) ** 2,
-    "tanh'(x) = 1 − tanh(x)², squared": lambda x: 1 - np.tanh(x),
+    Hint("tanh is odd, so its derivative is even (the same at x and −x); yours is not: a power is missing",
+         fix="tanh'(x) = 1 − tanh(x)², squared"): lambda x: 1 - np.tanh(x),
 }
 
 
 # ---- relu
-MISTAKES["relu"] = {"ReLU keeps positive inputs and zeroes negative ones, not the other way round":
-                        lambda x: np.minimum(x, 0)}
+MISTAKES["relu"] = {Hint("this is min(x, 0): ReLU keeps the positive inputs and zeroes the negative ones, not the "
+                         "other way round", fix="np.maximum(x, 0)"): lambda x: np.minimum(x, 0)}
 MISTAKES["relu_derivative"] = {
-    "ReLU's derivative is the step 1[x > 0], not sgn(x): it is 0, not −1, for negative inputs": np.sign,
-    "at the kink x = 0 take ReLU's derivative as 0, as PyTorch does: use x > 0, not x >= 0":
-        lambda x: (x >= 0).astype(x.dtype),
-    "that is ReLU itself; its derivative is the step 1[x > 0]": lambda x: np.maximum(x, 0),
+    Hint("ReLU's derivative is not sgn(x): for a negative input ReLU is flat, so its slope there is 0, not −1",
+         fix="the step 1[x > 0]: (x > 0).astype(x.dtype)"): np.sign,
+    Hint("at the kink x = 0 PyTorch takes ReLU's derivative as 0; you give 1 there",
+         fix="use x > 0, not x >= 0"): lambda x: (x >= 0).astype(x.dtype),
+    Hint("that is ReLU itself, not its derivative (its slope)", fix="the step 1[x > 0]: (x > 0).astype(x.dtype)"):
+        lambda x: np.maximum(x, 0),
 }
 
 
 # ---- leaky-relu
 IGNORED_SLOPE = Hint("the negative_slope argument was ignored: this is the default slope 0.01",
                      fix="use the negative_slope passed in")
+LEAKY_RELU_MISTAKES = {  # {hint: f(x, a)}, what a classic mistake in LeakyReLU returns for the slope a
+    Hint("np.maximum(x, a·x) is LeakyReLU only for a <= 1: for a larger (or a negative) slope it picks the wrong "
+         "side", fix="follow the definition: np.where(x > 0, x, a·x)"): lambda x, a: np.maximum(x, a * x),
+    Hint("the slope a was applied to the positive inputs: it belongs to the negative ones",
+         fix="np.where(x > 0, x, a·x)"): lambda x, a: np.where(x > 0, a * x, x),
+    IGNORED_SLOPE: lambda x, a: np.where(x > 0, x, 0.01 * x) if a != 0.01 else None,
+}
+LEAKY_RELU_DERIVATIVE_MISTAKES = {  # {hint: f(x, a)}, what a classic mistake in LeakyReLU's derivative returns
+    Hint("at x = 0 PyTorch takes the slope of the negative side, a; you give 1 there",
+         fix="use x > 0, not x >= 0"): lambda x, a: np.where(x >= 0, 1.0, a),
+    Hint("that is ReLU's derivative: it is 0 for x <= 0, where LeakyReLU still has a slope",
+         fix="the slope a, not 0, for x <= 0"): lambda x, a: (x > 0).astype(x.dtype),
+    IGNORED_SLOPE: lambda x, a: np.where(x > 0, 1.0, 0.01) if a != 0.01 else None,
+    Hint("the two slopes are on the wrong sides of the kink: read each side's slope off the definition",
+         fix="np.where(x > 0, 1.0, a)"): lambda x, a: np.where(x > 0, a, 1.0),
+}
+
+
+def with_parameter(mistakes, parameter):
+    """{hint: f(x)} from {hint: f(x, parameter)} (f returns None where the mistake cannot happen)."""
+    return {hint: (lambda x, f=f: f(x, parameter)) for hint, f in mistakes.items()}
 
 
 def check_leaky_relu(seed, shape, slope, part, kinks=()):
     if part == "forward":
-        check_activation(f"leaky_relu(x, {slope})", lambda x: leaky_relu(x, slope), LeakyReLU(slope), part,
-                         seed, shape, kinks,
-                         mistakes={"np.maximum(x, a·x) is LeakyReLU only for a <= 1: use np.where(x > 0, x, a·x)":
-                                       lambda x: np.maximum(x, slope * x),
-                                   "the slope a applies to the negative side: x for x > 0, a·x otherwise":
-                                       lambda x: np.where(x > 0, slope * x, x),
-                                   IGNORED_SLOPE: lambda x: np.where(x > 0, x, 0.01 * x) if slope != 0.01 else None})
+        compare(f"leaky_relu(x, {slope})", lambda x: leaky_relu(x, slope), LeakyReLU(slope), part, seed, shape,
+                kinks, with_parameter(LEAKY_RELU_MISTAKES, slope))
     else:
-        check_activation(f"leaky_relu_derivative(x, {slope})", lambda x: leaky_relu_derivative(x, slope),
-                         LeakyReLU(slope), part, seed, shape, kinks,
-                         mistakes={"at x = 0 PyTorch takes the slope of the negative side, a: use x > 0, not x >= 0":
-                                       lambda x: np.where(x >= 0, 1.0, slope),
-                                   "the derivative is 1 for x > 0 and a (not 0) for x <= 0":
-                                       lambda x: (x > 0).astype(x.dtype),
-                                   IGNORED_SLOPE: lambda x: np.where(x > 0, 1.0, 0.01) if slope != 0.01 else None,
-                                   Hint("the two slopes are on the wrong sides of the kink: the slope is 1 where "
-                                        "x > 0 (there y = x) and a where x <= 0",
-                                        fix="np.where(x > 0, 1.0, a)"):
-                                       lambda x: np.where(x > 0, slope, 1.0)})
+        compare(f"leaky_relu_derivative(x, {slope})", lambda x: leaky_relu_derivative(x, slope), LeakyReLU(slope),
+                part, seed, shape, kinks, with_parameter(LEAKY_RELU_DERIVATIVE_MISTAKES, slope))
 
 
 # ---- relu6
 MISTAKES["relu6"] = {
-    "ReLU6 is a ReLU first: negative inputs become 0, then the result is capped at 6": lambda x: np.minimum(x, 6),
+    Hint("ReLU6 is a ReLU first: negative inputs must become 0, yours pass through",
+         fix="np.clip(x, 0, 6), or np.minimum(np.maximum(x, 0), 6)"): lambda x: np.minimum(x, 6),
 }
 MISTAKES["relu6_derivative"] = {
-    "at both kinks, x = 0 and x = 6, take the derivative as 0 (PyTorch): use 0 < x < 6":
-        lambda x: ((x >= 0) & (x <= 6)).astype(x.dtype),
-    "above 6 ReLU6 is constant, so its derivative is 0 there too": lambda x: (x > 0).astype(x.dtype),
+    Hint("at both kinks, x = 0 and x = 6, PyTorch takes the derivative as 0; you give 1 there",
+         fix="use 0 < x < 6, both strict"): lambda x: ((x >= 0) & (x <= 6)).astype(x.dtype),
+    Hint("above 6 ReLU6 is constant, so its slope is 0 there too; yours is 1",
+         fix="1 only where 0 < x < 6"): lambda x: (x > 0).astype(x.dtype),
 }
 
 
@@ -134,30 +189,38 @@ def check_prelu(seed, n, c, n_slopes, part, zeros=False):
     case = f"x of shape {(n, c)}, weight of shape {weight.shape}" + (", some x = 0" if zeros else "")
     if part == "forward":
         check_array(prelu(x, weight), expected, function="prelu", case=case,
-                    mistakes={"the slope multiplies the negative inputs; positive inputs pass unchanged":
+                    mistakes={Hint("the slope multiplies the negative inputs; positive inputs pass unchanged: yours "
+                                   "are the other way round", fix="np.where(x > 0, x, weight * x)"):
                                   np.where(x > 0, weight * x, x)})
         return
     grad_x, grad_weight = prelu_backward(g, x, weight)
     if part == "input":
         check_array(grad_x, grad_x_expected, function="prelu_backward: grad_x", case=case,
-                    mistakes={"for x <= 0 the derivative is the slope a, not 0 (that would be ReLU's)": g * (x > 0),
-                              "at x = 0 PyTorch takes the negative side's slope a: use x > 0, not x >= 0":
-                                  g * np.where(x >= 0, 1.0, weight),
-                              "multiply the derivative by grad_output (the chain rule)":
+                    mistakes={Hint("for x <= 0 the derivative is not 0 (that would be ReLU's): the negative side "
+                                   "has a slope", fix="G · np.where(x > 0, 1.0, weight)"): g * (x > 0),
+                              Hint("at x = 0 PyTorch takes the negative side's slope a; you give 1 there",
+                                   fix="use x > 0, not x >= 0"): g * np.where(x >= 0, 1.0, weight),
+                              Hint("the upstream gradient is missing: ∂L/∂x needs ∂L/∂y (the chain rule)",
+                                   fix="multiply the local derivative by grad_output"):
                                   np.where(x > 0, 1.0, weight) * np.ones_like(x)})
         return
     per_entry = np.where(x > 0, 0.0, g * x)
-    mistakes = {"each slope is used by many entries: sum G·x over all of them (the gradient has weight's shape)":
+    mistakes = {Hint("each slope is used by many entries: its gradient collects all their contributions, and has "
+                     "weight's shape", fix="sum G·x (negative side only) over the entries that use the slope"):
                     per_entry,
-                "∂y/∂a is x where x <= 0 and 0 where x > 0: leave out the positive inputs":
+                Hint("positive inputs do not use the slope (y = x there), so they add nothing to its gradient: "
+                     "leave out the positive inputs", fix="np.where(x > 0, 0.0, G * x) before summing"):
                     np.array([(g * x).sum()]) if n_slopes == 1 else (g * x).sum(axis=0),
-                "∂y/∂a = x on the negative side: multiply G by x": np.array([(g * (x <= 0)).sum()])
-                    if n_slopes == 1 else (g * (x <= 0)).sum(axis=0),
-                "a single slope is shared by every entry: sum over the whole array, into shape (1,)":
+                Hint("each entry adds G times ∂y/∂a, and on the negative side ∂y/∂a is not 1: y = a·x there",
+                     fix="multiply G by x on the negative side"):
+                    np.array([(g * (x <= 0)).sum()]) if n_slopes == 1 else (g * (x <= 0)).sum(axis=0),
+                Hint("a single slope is shared by every entry, of every feature: you summed over the batch only",
+                     fix="sum over the whole array, into shape (1,)"):
                     per_entry.sum(axis=0) if n_slopes == 1 else None,
-                "one slope per feature: sum over the batch (axis 0) only, into shape (C,)":
+                Hint("one slope per feature: each collects only its own column, not the whole array",
+                     fix="sum over the batch (axis 0) only, into shape (C,)"):
                     np.array([per_entry.sum()]) if n_slopes > 1 else None,
-                "grad_weight must have weight's shape (1,): e.g. np.array([total])":
+                Hint("grad_weight must have weight's shape (1,), not be a bare number", fix="e.g. np.array([total])"):
                     per_entry.sum() if n_slopes == 1 else None}
     check_array(grad_weight, grad_weight_expected, function="prelu_backward: grad_weight", case=case,
                 mistakes={hint: wrong for hint, wrong in mistakes.items() if wrong is not None})
@@ -165,53 +228,59 @@ def check_prelu(seed, n, c, n_slopes, part, zeros=False):
 
 # ---- elu
 ELU_MISTAKES = {  # {hint: f(x, α)}, what a classic mistake in ELU returns
-    "ELU is α(eˣ − 1) for x <= 0: α multiplies the −1 too": lambda x, alpha: np.where(x > 0, x, alpha * np.exp(x) - 1),
+    Hint("α multiplies the − 1 too: this is α·eˣ − 1 on the negative side",
+         fix="alpha * np.expm1(x) for x <= 0"): lambda x, alpha: np.where(x > 0, x, alpha * np.exp(x) - 1),
     Hint("ELU is α(eˣ − 1) for x <= 0: the − 1 is missing (it makes ELU continuous at 0)",
          fix="alpha * (np.exp(x) - 1), or alpha * np.expm1(x)"): lambda x, alpha: np.where(x > 0, x, alpha * np.exp(x)),
-    "multiply the negative side by α: α(eˣ − 1)": lambda x, alpha: np.where(x > 0, x, np.expm1(x)),
+    Hint("the α is missing on the negative side: this is ELU with α = 1", fix="alpha * np.expm1(x) for x <= 0"):
+        lambda x, alpha: np.where(x > 0, x, np.expm1(x)),
 }
 ELU_DERIVATIVE_MISTAKES = {  # {hint: f(x, α)}, what a classic mistake in ELU's derivative returns
-    "for x <= 0 the derivative of α(eˣ − 1) is α·eˣ: keep the α": lambda x, alpha: np.where(x > 0, 1.0, np.exp(x)),
-    "at x = 0 PyTorch takes the left-hand derivative α: use x > 0, not x >= 0":
-        lambda x, alpha: np.where(x >= 0, 1.0, alpha * np.exp(x)),
-    Hint("for x <= 0 the derivative α·eˣ equals ELU(x) + α: the constant + α was dropped", fix="α·eˣ, or ELU(x) + α"):
-        lambda x, alpha: np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0))),
-    Hint("the two branches are on the wrong sides of the kink: 1 where x > 0, α·eˣ where x <= 0",
+    Hint("the factor α of the negative branch was lost in differentiating: a constant factor stays, keep the α",
+         fix="α·eˣ for x <= 0"): lambda x, alpha: np.where(x > 0, 1.0, np.exp(x)),
+    Hint("at x = 0 PyTorch takes the left-hand derivative (the negative branch's); you give 1 there",
+         fix="use x > 0, not x >= 0"): lambda x, alpha: np.where(x >= 0, 1.0, alpha * np.exp(x)),
+    Hint("ELU(x) itself is not the negative branch's derivative: written with ELU(x), the constant + α was dropped",
+         fix="α·eˣ, or ELU(x) + α"): lambda x, alpha: np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0))),
+    Hint("the two branches are on the wrong sides of the kink: each side's derivative comes from its own branch",
          fix="np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))"):
         lambda x, alpha: np.where(x > 0, alpha * np.exp(np.minimum(x, 0)), 1.0),
 }
 
 
-def with_alpha(mistakes, alpha, scale=1.0):
-    """{hint: f(x)} from {hint: f(x, α)}, scaled by `scale` (SELU is λ·ELU_α)."""
-    return {hint: (lambda x, f=f: scale * f(x, alpha)) for hint, f in mistakes.items()}
-
-
 def check_elu(seed, shape, alpha, part, kinks=()):
     if part == "forward":
-        check_activation(f"elu(x, {alpha})", lambda x: elu(x, alpha), ELU(alpha), part, seed, shape, kinks,
-                         mistakes=with_alpha(ELU_MISTAKES, alpha))
+        compare(f"elu(x, {alpha})", lambda x: elu(x, alpha), ELU(alpha), part, seed, shape, kinks,
+                with_parameter(ELU_MISTAKES, alpha))
     else:
-        check_activation(f"elu_derivative(x, {alpha})", lambda x: elu_derivative(x, alpha), ELU(alpha), part,
-                         seed, shape, kinks, mistakes=with_alpha(ELU_DERIVATIVE_MISTAKES, alpha))
+        compare(f"elu_derivative(x, {alpha})", lambda x: elu_derivative(x, alpha), ELU(alpha), part, seed, shape,
+                kinks, with_parameter(ELU_DERIVATIVE_MISTAKES, alpha))
 
 
 # ---- selu
+def as_selu(elu_mistakes):
+    """{hint: f(x)}, SELU's outputs for ELU's mistakes {hint: f(x, α)}: SELU is λ·ELU_α."""
+    return {hint: (lambda x, f=f: SELU.SCALE * f(x, SELU.ALPHA)) for hint, f in elu_mistakes.items()}
+
+
 MISTAKES["selu"] = {  # SELU is λ·ELU_α: ELU's own mistakes (made in elu or in selu) come last
-    "the scale λ multiplies both sides of SELU, the positive one too":
+    Hint("the scale λ multiplies both sides of SELU, the positive one too", fix="SELU_SCALE * elu(x, SELU_ALPHA)"):
         lambda x: np.where(x > 0, x, SELU.SCALE * SELU.ALPHA * np.expm1(np.minimum(x, 0))),
-    "SELU uses ELU with α = SELU_ALPHA, not the default α = 1":
+    Hint("SELU uses ELU with α = SELU_ALPHA, not the default α = 1", fix="elu(x, SELU_ALPHA)"):
         lambda x: SELU.SCALE * np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
-    **with_alpha(ELU_MISTAKES, SELU.ALPHA, SELU.SCALE),
+    **as_selu(ELU_MISTAKES),
 }
 MISTAKES["selu_derivative"] = {
-    "the scale λ multiplies both sides of SELU's derivative: λ for x > 0, not 1":
+    Hint("the scale λ multiplies both sides of SELU, and so both sides of its derivative: the positive side was left "
+         "unscaled", fix="λ for x > 0, not 1: SELU_SCALE * elu_derivative(x, SELU_ALPHA)"):
         lambda x: np.where(x > 0, 1.0, SELU.SCALE * SELU.ALPHA * np.exp(np.minimum(x, 0))),
-    "for x <= 0 the derivative is λ·α·eˣ: keep the α":
+    Hint("the factor α of the negative branch was lost in differentiating: a constant factor stays, keep the α",
+         fix="λ·α·eˣ for x <= 0"):
         lambda x: SELU.SCALE * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
-    "at x = 0 PyTorch takes the left-hand derivative λα: use x > 0, not x >= 0":
+    Hint("at x = 0 PyTorch takes the left-hand derivative (the negative branch's); you give the right-hand one, λ",
+         fix="use x > 0, not x >= 0"):
         lambda x: SELU.SCALE * np.where(x >= 0, 1.0, SELU.ALPHA * np.exp(np.minimum(x, 0))),
-    **with_alpha(ELU_DERIVATIVE_MISTAKES, SELU.ALPHA, SELU.SCALE),
+    **as_selu(ELU_DERIVATIVE_MISTAKES),
 }
 
 
@@ -220,34 +289,42 @@ def softplus_without_threshold(x, beta):
     return (np.maximum(beta * x, 0) + np.log1p(np.exp(-np.abs(beta * x)))) / beta
 
 
+SOFTPLUS_MISTAKES = {  # {hint: f(x, (β, threshold))}, what a classic mistake in softplus returns
+    Hint("for βx > threshold PyTorch returns x itself (the two differ by less than e^(−threshold) there)",
+         fix="np.where(beta * x > threshold, x, smooth)"):
+        lambda x, p: softplus_without_threshold(x, p[0]),
+    Hint("the factor 1/β in front is missing", fix="divide by β: (1/β)·log(1 + e^(βx))"):
+        lambda x, p: np.where(p[0] * x > p[1], x, p[0] * softplus_without_threshold(x, p[0])),
+    Hint("β was ignored: this is softplus with β = 1",
+         fix="(1/β)·log(1 + e^(βx)), and the threshold applies to βx"):
+        lambda x, p: np.where(x > p[1], x, softplus_without_threshold(x, 1.0)) if p[0] != 1 else None,
+}
+SOFTPLUS_DERIVATIVE_MISTAKES = {  # {hint: f(x, (β, threshold))}, what a classic mistake in its derivative returns
+    Hint("by the chain rule the β stays inside the sigmoid's argument: yours got x alone",
+         fix="sigmoid(beta * x)"):
+        lambda x, p: np.where(p[0] * x > p[1], 1.0, sigmoid_by_numpy(x)),
+    Hint("the chain rule's β cancels the 1/β in front: no factor β is left", fix="sigmoid(beta * x), without a factor β"):
+        lambda x, p: np.where(p[0] * x > p[1], 1.0, p[0] * sigmoid_by_numpy(p[0] * x)),
+    Hint("for βx > threshold the function is x itself, so its derivative is 1",
+         fix="np.where(beta * x > threshold, 1.0, ...)"):
+        lambda x, p: sigmoid_by_numpy(p[0] * x),
+}
+
+
 def check_softplus(seed, shape, beta, threshold, part, kinks=()):
     module = Softplus(beta, threshold)
     if part == "forward":
-        check_activation(f"softplus(x, {beta}, {threshold})", lambda x: softplus(x, beta, threshold), module, part,
-                         seed, shape, kinks,
-                         mistakes={"for βx > threshold PyTorch returns x itself":
-                                       lambda x: softplus_without_threshold(x, beta),
-                                   "divide by β: softplus(x) = (1/β) log(1 + e^(βx))":
-                                       lambda x: np.where(beta * x > threshold, x,
-                                                          beta * softplus_without_threshold(x, beta)),
-                                   Hint("β was ignored: this is softplus with β = 1", fix="(1/β)·log(1 + e^(βx)), and "
-                                        "the threshold applies to βx"):
-                                       lambda x: np.where(x > threshold, x, softplus_without_threshold(x, 1.0))
-                                       if beta != 1 else None})
+        compare(f"softplus(x, {beta}, {threshold})", lambda x: softplus(x, beta, threshold), module, part, seed,
+                shape, kinks, with_parameter(SOFTPLUS_MISTAKES, (beta, threshold)))
     else:
-        check_activation(f"softplus_derivative(x, {beta}, {threshold})",
-                         lambda x: softplus_derivative(x, beta, threshold), module, part, seed, shape, kinks,
-                         mistakes={"the derivative is σ(βx): the β stays inside the sigmoid":
-                                       lambda x: np.where(beta * x > threshold, 1.0, sigmoid_by_numpy(x)),
-                                   "the chain rule's β cancels the 1/β in front: σ(βx), not β·σ(βx)":
-                                       lambda x: np.where(beta * x > threshold, 1.0, beta * sigmoid_by_numpy(beta * x)),
-                                   "for βx > threshold the function is x itself, so its derivative is 1":
-                                       lambda x: sigmoid_by_numpy(beta * x)})
+        compare(f"softplus_derivative(x, {beta}, {threshold})", lambda x: softplus_derivative(x, beta, threshold),
+                module, part, seed, shape, kinks, with_parameter(SOFTPLUS_DERIVATIVE_MISTAKES, (beta, threshold)))
 
 
 # ---- gelu
 GELU_APPROXIMATED = Hint('the tanh formula is an approximation of GELU; with approximate="none" the exact x·Φ(x) is '
-                         'asked for', fix="Φ(x) = ½(1 + erf(x/√2)) with scipy's erf; the tanh formula only when approximate == \"tanh\"")
+                         'asked for', fix="Φ(x) = ½(1 + erf(x/√2)) with scipy's erf; the tanh formula only when "
+                                          "approximate == \"tanh\"")
 
 
 def normal_cdf(x):
@@ -255,24 +332,30 @@ def normal_cdf(x):
 
 
 MISTAKES["gelu"] = {
-    "Φ(x) = ½(1 + erf(x/√2)): divide by √2 inside erf": lambda x: 0.5 * x * (1 + erf(x)),
-    "GELU(x) = x·Φ(x), with Φ(x) = ½(1 + erf(x/√2)): keep the ½": lambda x: x * (1 + erf(x / np.sqrt(2))),
+    Hint("erf's argument was not scaled: Φ is erf rescaled to the standard normal",
+         fix="Φ(x) = ½(1 + erf(x/√2)): divide by √2 inside erf"): lambda x: 0.5 * x * (1 + erf(x)),
+    Hint("Φ(x) = ½(1 + erf(x/√2)) lies in (0, 1): the ½ is missing, so yours is twice GELU",
+         fix="0.5 * x * (1 + erf(x / np.sqrt(2)))"): lambda x: x * (1 + erf(x / np.sqrt(2))),
     GELU_APPROXIMATED: lambda x: GELU("tanh").function(x),
     Hint("x·σ(1.702x) is an approximation of GELU; the exact GELU is x·Φ(x)", fix=GELU_APPROXIMATED.fix):
         lambda x: x * sigmoid_by_numpy(1.702 * x),
 }
 MISTAKES["gelu_derivative"] = {
     GELU_APPROXIMATED: lambda x: GELU("tanh").derivative(x),
-    "GELU is a product, x·Φ(x): by the product rule its derivative is Φ(x) + x·φ(x), not Φ(x) alone": normal_cdf,
-    "φ(x) = e^(−x²/2)/√(2π): the exponent is −x²/2":
+    Hint("GELU is a product, x·Φ(x): by the product rule each factor is differentiated in turn, and yours has only "
+         "the term in which x was", fix="Φ(x) + x·φ(x), with φ = Φ' the standard normal density"): normal_cdf,
+    Hint("the density φ = Φ' has the wrong exponent: differentiate erf through its argument x/√2",
+         fix="φ(x) = e^(−x²/2)/√(2π): the exponent is −x²/2"):
         lambda x: normal_cdf(x) + x * np.exp(-x**2) / np.sqrt(2 * np.pi),
 }
+GELU_TANH_IGNORED = Hint('approximate="tanh" asks for the tanh formula, not the exact erf one: the argument was ignored',
+                         fix='branch on it: if approximate == "tanh", replace Φ(x) by ½(1 + tanh u)')
 
 
 def check_gelu_tanh(seed, shape):
     """gelu and gelu_derivative with approximate="tanh", against mlp_ref's GELU("tanh")."""
-    exact, hint = GELU(), 'approximate="tanh" asks for the tanh formula, not the exact erf one'
-    check_activation('gelu(x, "tanh")', lambda x: gelu(x, "tanh"), GELU("tanh"), "forward", seed, shape,
-                     mistakes={hint: exact.function})
-    check_activation('gelu_derivative(x, "tanh")', lambda x: gelu_derivative(x, "tanh"), GELU("tanh"), "derivative",
-                     seed, shape, mistakes={hint: exact.derivative})
+    exact = GELU()
+    compare('gelu(x, "tanh")', lambda x: gelu(x, "tanh"), GELU("tanh"), "forward", seed, shape, (),
+            {GELU_TANH_IGNORED: exact.function})
+    compare('gelu_derivative(x, "tanh")', lambda x: gelu_derivative(x, "tanh"), GELU("tanh"), "derivative",
+            seed, shape, (), {GELU_TANH_IGNORED: exact.derivative})

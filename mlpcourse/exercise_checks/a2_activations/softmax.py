@@ -1,15 +1,17 @@
 """The checks of a2_activations/softmax.ipynb's tests: run in the notebook's namespace by its read-only cell
 `load_checks("a2_activations/softmax", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
-The student's functions are this namespace's globals."""
+The student's functions are this namespace's globals. A hint's concept (level 2) names the mistake without the
+formula the student is asked to derive; its fix (level 3) may give it."""
 import numpy as np
 
 
 # ---- setup
 from mlp_ref.activation import LogSoftmax, Softmax
-from mlpcourse.checks import call, CheckFailed, check_array
+from mlpcourse.checks import call, CheckFailed, Hint, check_array
 
-AXIS_HINT = ("reduce along the last axis with axis=-1 and keepdims=True, so that the result broadcasts against x of "
-             "any shape: (C,), (N, C), ...")
+AXIS_HINT = Hint("the classes lie along the last axis for every shape the function must take, (C,), (N, C), "
+                 "(..., C): an axis counted from the front, such as axis=1, is not always that one",
+                 fix="reduce along axis=-1, with keepdims=True so that the result broadcasts against x")
 
 
 def logits(seed, shape, scale=3.0):
@@ -19,17 +21,16 @@ def logits(seed, shape, scale=3.0):
 def call_student(function, *args, case, overflow_hint):
     """The student's function(*args), any exception it raises turned into a failed check naming the function and
     the case: NumPy's floating-point warnings (overflow, 0/0, log(0)) become errors whose hint is `overflow_hint`,
-    and a shape error gets a hint that explains the axes."""
+    and a shape error that has no hint yet (a wrong axis) gets one that explains the axes."""
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
             return call(function, *args, case=case)
         except CheckFailed as failure:
             cause = failure.__cause__
             if isinstance(cause, FloatingPointError):
-                raise CheckFailed(f"{function.__name__} ({case}): NumPy reports '{cause}'\n"
-                                  f"  hint: {overflow_hint}") from None
-            if isinstance(cause, ValueError):
-                raise CheckFailed(f"{failure}\n  hint: {AXIS_HINT}") from None
+                raise CheckFailed(f"{function.__name__} ({case}): NumPy reports '{cause}'", hint=overflow_hint) from None
+            if isinstance(cause, ValueError) and "\n  hint: " not in failure.full_message:
+                raise CheckFailed(failure.full_message, hint=AXIS_HINT) from None
             raise
 
 
@@ -40,23 +41,28 @@ def naive(formula, x):
 
 
 # ---- softmax
-SOFTMAX_OVERFLOW_HINT = ("e^x overflows for a large logit (e^1000 = inf, and inf/inf = nan), and a row of very "
-                         "negative logits gives 0/0: subtract each row's maximum m = x.max(axis=-1, keepdims=True) "
-                         "before exp (softmax(x − m) = softmax(x))")
+SOFTMAX_OVERFLOW_HINT = Hint("e^x overflows for a large logit (e^1000 = inf, and inf/inf = nan), and a row of very "
+                             "negative logits gives 0/0: shift the logits first, as softmax does not change when the "
+                             "same number is subtracted from every logit of a row",
+                             fix="subtract each row's maximum m = x.max(axis=-1, keepdims=True) before exp")
 
 
 def softmax_mistakes(x):
     """{hint: what softmax returns after that classic mistake}."""
     row_exps = naive(lambda x: np.exp(x - x.max(axis=-1, keepdims=True)), x)
-    mistakes = {"normalise each row by its own sum over the last axis (axis=-1), not over the whole array":
+    mistakes = {Hint("normalised over the whole array: each row (along the last axis) is a probability vector of its own",
+                     fix="max and sum along axis=-1, with keepdims=True"):
                     naive(lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(), x),
-                "divide each row by its own sum, exps.sum(axis=-1, keepdims=True), not by the sum over the whole array":
+                Hint("each row was divided by the sum over the whole array, not by its own sum",
+                     fix="exps.sum(axis=-1, keepdims=True)"):
                     row_exps / row_exps.sum()}
     if x.ndim == 2:
-        mistakes["each row is one example: normalise over the last axis (axis=-1), not over the batch (axis 0)"] = \
+        mistakes[Hint("each row is one example: normalise over its classes, not over the batch (axis 0)",
+                      fix="axis=-1, with keepdims=True")] = \
             naive(lambda x: np.exp(x - x.max(axis=0)) / np.exp(x - x.max(axis=0)).sum(axis=0), x)
     if x.ndim == 2 and x.shape[0] == x.shape[1]:
-        mistakes["keep the reduced axis (keepdims=True), or the maxima and sums line up with the wrong rows"] = \
+        mistakes[Hint("the reduced axis was dropped, so the maxima and sums line up with the wrong rows (broadcasting "
+                      "matches sizes from the right)", fix="keep the reduced axis: keepdims=True")] = \
             naive(lambda x: np.exp(x - x.max(axis=-1)) / np.exp(x - x.max(axis=-1)).sum(axis=-1), x)
     return mistakes
 
@@ -68,8 +74,10 @@ def check_softmax(x, case):
 
 
 # ---- log-softmax
-LOG_SOFTMAX_OVERFLOW_HINT = ("log(softmax(x)) takes log(0) = −inf when a probability underflows, and e^x overflows "
-                             "for a large logit: use the log-sum-exp trick, (x − m) − log Σ e^(x − m)")
+LOG_SOFTMAX_OVERFLOW_HINT = Hint("log(softmax(x)) takes log(0) = −inf when a probability underflows, and e^x overflows "
+                                 "for a large logit: take the log of the stable quotient on paper and simplify it "
+                                 "(the log-sum-exp trick)",
+                                 fix="(x − m) − log Σ e^(x − m), with m the row's maximum (keepdims=True)")
 
 
 def check_log_softmax(x, case):
@@ -77,9 +85,11 @@ def check_log_softmax(x, case):
     got = call_student(log_softmax, x.copy(), case=case, overflow_hint=LOG_SOFTMAX_OVERFLOW_HINT)
     m = x.max(axis=-1, keepdims=True)
     check_array(got, expected, function="log_softmax", case=case,
-                mistakes={"log Σ e^x = m + log Σ e^(x − m): subtract m from x as well (or add it back to the sum)":
+                mistakes={Hint("the shift m was taken inside the log-sum but not from x: the two terms must be "
+                               "shifted alike", fix="subtract m from x as well (or add it back to the sum)"):
                               naive(lambda x: x - np.log(np.exp(x - m).sum(axis=-1, keepdims=True)), x),
-                          "that is softmax itself; take its logarithm": Softmax()(x)})
+                          Hint("that is softmax itself, not its logarithm",
+                               fix="(x − m) − log Σ e^(x − m), with m the row's maximum"): Softmax()(x)})
 
 
 # ---- backward
@@ -96,11 +106,15 @@ def check_softmax_backward(seed, shape):
     got = call_student(softmax_backward, g.copy(), y.copy(), case=case,
                        overflow_hint=SOFTMAX_OVERFLOW_HINT)
     check_array(got, expected, function="softmax_backward", case=case,
-                mistakes={"softmax is not element by element: y_j(g_j − Σᵢ gᵢyᵢ), not y_j(1 − y_j)g_j alone":
+                mistakes={Hint("softmax is not element by element: yours keeps only the Jacobian's diagonal, each "
+                               "output's dependence on its own input, and drops the sum over the row",
+                               fix="y_j(g_j − Σᵢ gᵢyᵢ)"):
                               g * y * (1 - y),
-                          "the sum is weighted by y: y_j(g_j − Σᵢ gᵢ yᵢ), not y_j(g_j − Σᵢ gᵢ)":
+                          Hint("the sum over the row lost its weights: the sum is weighted by y",
+                               fix="y_j(g_j − Σᵢ gᵢ yᵢ), not y_j(g_j − Σᵢ gᵢ)"):
                               y * (g - g.sum(axis=-1, keepdims=True)),
-                          "multiply by the upstream gradient (the chain rule)": y * (1 - y)})
+                          Hint("the upstream gradient is missing: the backward pass multiplies by ∂L/∂y (the chain rule)",
+                               fix="y_j(g_j − Σᵢ gᵢyᵢ), with g = grad_output"): y * (1 - y)})
 
 
 def check_log_softmax_backward(seed, shape):
@@ -110,7 +124,11 @@ def check_log_softmax_backward(seed, shape):
     got = call_student(log_softmax_backward, g.copy(), z.copy(), case=case,
                        overflow_hint=LOG_SOFTMAX_OVERFLOW_HINT)
     check_array(got, expected, function="log_softmax_backward", case=case,
-                mistakes={"g_j − y_j Σᵢ gᵢ: multiply softmax by the row sum of the upstream gradient": g - y,
-                          "the Jacobian is δᵢⱼ − y_j: the second term is y_j Σᵢ gᵢ (whole row), not y_j g_j":
+                mistakes={Hint("the second term lost the upstream gradient: every z_i of the row depends on x_j, so "
+                               "it collects the gradient of the whole row",
+                               fix="g_j − y_j Σᵢ gᵢ: multiply softmax by the row sum of the upstream gradient"): g - y,
+                          Hint("the second term pairs y_j with g_j alone, but every z_i of the row depends on x_j: it "
+                               "collects the whole row", fix="g_j − y_j Σᵢ gᵢ, not g_j − y_j g_j"):
                               g - y * g,
-                          "the softmax is y = e^z, not z itself": g - z * g.sum(axis=-1, keepdims=True)})
+                          Hint("z is the log-softmax, not the softmax: the softmax is y = e^z", fix="np.exp(z)"):
+                              g - z * g.sum(axis=-1, keepdims=True)})
