@@ -5,16 +5,16 @@ import numpy as np
 
 
 # ---- setup
-from mlpcourse.checks import CheckFailed, call, check_array
+from mlpcourse.checks import CheckFailed, Hint, call, check_array
 
 
 # ---- orthogonal
 SIGMAS = 6
 DRAWS = 400
-QR_MODE_HINT = ("; np.linalg.qr's default mode 'reduced' gives Q the shape of A, (max(rows, cols), min(rows, cols)), "
-                "while mode 'complete' gives a square Q")
-WIDE_HINT = ("for a wide weight (rows < cols) factor a tall (cols, rows) matrix and transpose Q: "
-             "then the rows are orthonormal")
+QR_MODE_FIX = ("np.linalg.qr's default mode 'reduced' gives Q the shape of A, (max(rows, cols), min(rows, cols)), "
+               "while mode 'complete' gives a square Q")
+WIDE_HINT = Hint("a wide weight (rows < cols) can only have orthonormal rows: its columns are too many to be orthonormal",
+                 fix="factor a tall (cols, rows) matrix and transpose Q")
 
 
 def drawn(shape, gain, generator, case):
@@ -26,14 +26,17 @@ def drawn(shape, gain, generator, case):
         if not isinstance(failure.__cause__, ValueError):
             raise
         # typically a Q of the wrong shape that cannot be written into the weight
-        hint = (WIDE_HINT if shape[0] < shape[1] else "Q must have the weight's shape (rows, cols)") + QR_MODE_HINT
-        raise CheckFailed(f"{failure}\n  hint: {hint}") from failure.__cause__
+        hint = (Hint(WIDE_HINT.concept + "; Q must have the weight's shape (rows, cols)",
+                     fix=f"{WIDE_HINT.fix}; {QR_MODE_FIX}") if shape[0] < shape[1]
+                else Hint("Q must have the weight's shape (rows, cols)", fix=f"{QR_MODE_FIX}; use the default"))
+        raise CheckFailed(str(failure), hint=hint) from failure.__cause__
     if np.isnan(weight).any():
-        raise CheckFailed(f"orthogonal_ ({case}): the array passed in was not filled.\n  hint: fill it in place, "
-                          "weight[...] = gain * q (assigning to the name `weight` only rebinds the name), then return it")
+        raise CheckFailed(f"orthogonal_ ({case}): the array passed in was not filled.",
+                          hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
+                                    fix="weight[...] = gain * q, then return weight"))
     if result is not weight:
-        raise CheckFailed(f"orthogonal_ ({case}): returned a {type(result).__name__}, not the array it filled.\n"
-                          "  hint: end with `return weight`")
+        raise CheckFailed(f"orthogonal_ ({case}): returned a {type(result).__name__}, not the array it filled.",
+                          hint=Hint("the function returns the array it filled", fix="end with `return weight`"))
     return weight
 
 
@@ -49,11 +52,11 @@ def check_orthonormal_weight(weight, gain, case):
     product, name = (weight @ weight.T, "W Wᵀ") if wide else (weight.T @ weight, "Wᵀ W")
     identity = np.eye(min(shape))
     other = weight.T @ weight if wide else weight @ weight.T
-    mistakes = {"multiply Q by the gain": identity,
-                "multiply Q by the gain, not by gain² (then the product is gain⁴·I)": gain ** 4 * identity,
+    mistakes = {Hint("the gain argument was ignored: multiply Q by the gain", fix="weight[...] = gain * q"):
+                identity if gain != 1 else None,
+                Hint("the product of W with itself holds the gain twice: you scaled Q by gain², not by the gain",
+                     fix="multiply Q by the gain, not by gain²"): gain ** 4 * identity,
                 WIDE_HINT: other if other.shape == product.shape else None}
-    if gain == 1:
-        mistakes.pop("multiply Q by the gain")
     check_array(product, gain ** 2 * identity, function=f"orthogonal_: {name} should be gain²·I", case=case,
                 mistakes=mistakes)
 
@@ -65,18 +68,22 @@ def check_random_draws(shape, seed):
     first, second = (drawn(shape, 1.0, generator, case).copy() for _ in range(2))
     check_orthonormal_weight(first, 1.0, case)  # random, and orthogonal too
     if np.array_equal(first, second):
-        raise CheckFailed(f"orthogonal_ ({case}): two calls with the same generator gave the same weights.\n"
-                          "  hint: draw a new random matrix at every call, from the generator passed in")
+        raise CheckFailed(f"orthogonal_ ({case}): two calls with the same generator gave the same weights.",
+                          hint=Hint("the weights repeat: a generator seeded anew at every call starts over",
+                                    fix="draw a new random matrix at every call, from the generator passed in"))
     if not np.array_equal(first, drawn(shape, 1.0, np.random.default_rng(seed), case)):
-        raise CheckFailed(f"orthogonal_ ({case}): two generators with the same seed gave different weights.\n"
-                          "  hint: draw from the generator passed in, not from np.random or a generator of your own")
+        raise CheckFailed(f"orthogonal_ ({case}): two generators with the same seed gave different weights.",
+                          hint=Hint("the draws ignore the generator passed in: draw from the generator passed in",
+                                    fix="generator.standard_normal, not np.random or a generator of your own"))
     samples = np.array([drawn(shape, 1.0, generator, case) for _ in range(DRAWS)])
     z = samples.mean(axis=0) / (samples.std(axis=0) / np.sqrt(DRAWS))
     worst = np.unravel_index(np.argmax(np.abs(z)), shape)
     if abs(z[worst]) > SIGMAS:
         raise CheckFailed(
             f"orthogonal_ ({case}): over {DRAWS} draws, entry {tuple(int(i) for i in worst)} averages "
-            f"{samples.mean(axis=0)[worst]:.3f}, {z[worst]:.1f} standard errors from 0 (allowed: {SIGMAS}).\n"
-            "  hint: a uniformly random orthogonal matrix averages to 0: draw A from the standard normal distribution "
-            "(generator.standard_normal, not generator.random), and multiply each column of Q by the sign of "
-            "R's diagonal (np.linalg.qr leaves some of it negative)")
+            f"{samples.mean(axis=0)[worst]:.3f}, {z[worst]:.1f} standard errors from 0 (allowed: {SIGMAS}).",
+            hint=Hint("a uniformly random orthogonal matrix averages to 0: A must come from the standard normal "
+                      "distribution, and the sign of R's diagonal must be corrected (np.linalg.qr leaves some of it "
+                      "negative, in a fixed pattern)",
+                      fix="generator.standard_normal (not generator.random), and multiply each column of Q by the "
+                          "sign of the matching diagonal entry of R: np.sign(np.diag(r))"))

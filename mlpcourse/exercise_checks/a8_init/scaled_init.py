@@ -6,11 +6,15 @@ import numpy as np
 
 # ---- setup
 from mlp_ref import init as reference_init
-from mlpcourse.checks import RTOL, CheckFailed, Hint, call, check_equal, check_scalar, reaches, replaced_in_student_code
+from mlpcourse.checks import (RTOL, CheckFailed, Hint, call, check_building_on, check_equal, check_scalar, reaches,
+                               replaced_in_student_code)
 
-TANH_HINT = "tanh's gain is 5/3, not 3/5"
-FANS_HINT = ("a weight has shape (out, in): fan_in = weight.shape[1] (the inputs each output sums over), "
-             "fan_out = weight.shape[0]; mode picks one of them")
+TANH_HINT = Hint("tanh's gain is 5/3, not 3/5 (some notes print it upside down)", fix="return 5 / 3 for \"tanh\"")
+FANS_HINT = Hint("the fans are swapped: a weight has shape (out, in), and its fan-in is the number of inputs each "
+                 "output sums over", fix="fan_in = weight.shape[1], fan_out = weight.shape[0]")
+OTHER_FAN_HINT = Hint("the other fan: a weight has shape (out, in), fan_in counts its inputs and fan_out its outputs; "
+                      "mode picks one of them",
+                      fix="fan_in = weight.shape[1] when mode is \"fan_in\", fan_out = weight.shape[0] when it is \"fan_out\"")
 
 
 def describe_arguments(kwargs):
@@ -24,18 +28,23 @@ def wrong_gains(nonlinearity, param=None):
     if nonlinearity == "tanh":
         return {TANH_HINT: 3 / 5}
     if nonlinearity == "relu":
-        return {"the gain scales the standard deviation: relu's is √2, not 2 (2 scales the variance)": 2.0}
+        return {Hint("the gain scales the standard deviation: relu's is not 2 (2 scales the variance)",
+                     fix="take the square root of the variance factor: √2"): 2.0}
     if nonlinearity != "leaky_relu":
         return {}
     slope = 0.01 if param is None else param
-    wrong = {"take the square root: the gain is √(2 / (1 + a²))": 2 / (1 + slope ** 2)}
+    wrong = {Hint("take the square root: the gain is the square root of the variance factor (it scales a standard "
+                  "deviation)", fix="√(2 / (1 + a²))"): 2 / (1 + slope ** 2)}
     if slope not in (0, 1):
-        wrong["square the slope: √(2 / (1 + a²)), not √(2 / (1 + a))"] = math.sqrt(2 / (1 + slope))
+        wrong[Hint("the negative side passes a fraction a² of the variance, not a: square the slope",
+                   fix="√(2 / (1 + a²)), not √(2 / (1 + a))")] = math.sqrt(2 / (1 + slope))
     if param == 0:
-        wrong["a = 0 is a slope of 0 (leaky_relu is then relu): use the default 0.01 only when param is None"] = (
+        wrong[Hint("a = 0 is a slope of 0 (leaky_relu is then relu), not a missing one",
+                   fix="use the default 0.01 only when param is None (`param or 0.01` also replaces 0)")] = (
             math.sqrt(2 / (1 + 0.01 ** 2)))
     if param is None:
-        wrong["without param the slope is PyTorch's default 0.01, not 0"] = math.sqrt(2.0)
+        wrong[Hint("without param the slope is PyTorch's default 0.01, not 0",
+                   fix="slope = 0.01 if param is None else param")] = math.sqrt(2.0)
     return wrong
 
 
@@ -56,10 +65,12 @@ def check_unknown_nonlinearity(name):
         raise CheckFailed(f"calculate_gain ({name!r}): not written yet: replace `raise NotImplementedError()` with "
                           "your code") from None
     except Exception as error:
-        raise CheckFailed(f"calculate_gain({name!r}): raised {type(error).__name__}, expected ValueError.\n"
-                          "  hint: raise ValueError(...) yourself for a name that is not in the table") from None
-    raise CheckFailed(f"calculate_gain({name!r}): returned {gain!r}, expected a ValueError.\n"
-                      "  hint: a name that is not in the table is a mistake (a typo?): raise ValueError")
+        raise CheckFailed(f"calculate_gain({name!r}): raised {type(error).__name__}, expected ValueError.",
+                          hint=Hint("an unknown name must raise the error PyTorch raises",
+                                    fix="raise ValueError(...) yourself for a name that is not in the table")) from None
+    raise CheckFailed(f"calculate_gain({name!r}): returned {gain!r}, expected a ValueError.",
+                      hint=Hint("a name that is not in the table is a mistake (a typo?): it must not give a gain",
+                                fix="raise ValueError for any other name"))
 
 
 # ---- fans
@@ -77,10 +88,12 @@ def xavier_std_mistakes(weight, gain):
     """{hint: the std a classic mistake gives} for Xavier (each one is WRONG)."""
     fan_in, fan_out = weight.shape[1], weight.shape[0]
     right = reference_init.xavier_std(weight, gain)
-    wrong = {"take the square root: 2 / (fan_in + fan_out) is the variance (times gain²)": gain ** 2 * 2 / (fan_in + fan_out),
-             "Var(w) = 2 / (fan_in + fan_out): you left out the 2": gain / math.sqrt(fan_in + fan_out),
-             "that is the bound of the uniform version, √3 times the std: std = gain·√(2 / (fan_in + fan_out))":
-             math.sqrt(3) * right}
+    wrong = {Hint("that is the variance (times gain²), not the standard deviation", fix="take the square root"):
+             gain ** 2 * 2 / (fan_in + fan_out),
+             Hint("the harmonic mean of the two variances is twice their product over their sum: a factor 2 is missing",
+                  fix="std = gain·√(2 / (fan_in + fan_out))"): gain / math.sqrt(fan_in + fan_out),
+             Hint("that is the bound of the uniform version, √3 times the std, not the std",
+                  fix="std = gain·√(2 / (fan_in + fan_out))"): math.sqrt(3) * right}
     if fan_in != fan_out:  # with one fan only, Xavier is LeCun's (fan_in) or its mirror (fan_out)
         for fan, name in ((fan_in, "fan_in"), (fan_out, "fan_out")):
             for formula, wrong_std in ((f"1 / {name}", gain / math.sqrt(fan)), (f"2 / {name}", gain * math.sqrt(2 / fan))):
@@ -90,8 +103,9 @@ def xavier_std_mistakes(weight, gain):
         wrong[Hint("integer division: // rounds down to a whole number (2 // 8 is 0)",
                    fix="divide with /: 2 / (fan_in + fan_out)")] = gain * math.sqrt(2 // (fan_in + fan_out))
     if gain != 1:
-        wrong["multiply by the gain"] = right / gain
-        wrong["multiply the std by the gain, not by gain² (gain² multiplies the variance)"] = right * gain
+        wrong[Hint("the gain argument was ignored: multiply by the gain", fix="std = gain·(the std for gain 1)")] = right / gain
+        wrong[Hint("the gain multiplies the std, gain² the variance: you multiplied the std by gain²",
+                   fix="multiply the std by the gain once")] = right * gain
     return wrong
 
 
@@ -106,24 +120,29 @@ def kaiming_std_mistakes(weight, a, mode, nonlinearity):
     fan_in, fan_out = weight.shape[1], weight.shape[0]
     fan, other_fan = (fan_in, fan_out) if mode == "fan_in" else (fan_out, fan_in)
     gain = reference_init.calculate_gain(nonlinearity, a)
-    wrong = {f"{hint} (kaiming_std uses calculate_gain)": wrong_gain / math.sqrt(fan)
+    wrong = {Hint(f"the gain of {nonlinearity!r} is wrong: {hint.concept}", fix=hint.fix): wrong_gain / math.sqrt(fan)
              for hint, wrong_gain in wrong_gains(nonlinearity, a).items()}
     if other_fan != fan:
-        wrong[FANS_HINT] = gain / math.sqrt(other_fan)
-    wrong["divide the gain by the square root of the fan: gain / √fan"] = gain / fan
+        wrong[OTHER_FAN_HINT] = gain / math.sqrt(other_fan)
+    wrong[Hint("the fan divides the variance, so its square root divides the std: divide the gain by the square root "
+               "of the fan", fix="gain / √fan")] = gain / fan
     forgot_a = reference_init.calculate_gain(nonlinearity) / math.sqrt(fan)
     if forgot_a != gain / math.sqrt(fan):  # the slope changes only leaky_relu's gain, and then by far more than rounding
-        wrong["pass the slope on: calculate_gain(nonlinearity, a), not calculate_gain(nonlinearity)"] = forgot_a
-    wrong["use calculate_gain(nonlinearity, a), not a fixed √2 (that is ReLU's gain)"] = fixed_relu_gain(weight, a, mode, nonlinearity)
-    wrong["that is the bound of the uniform version, √3 times the std: std = gain / √fan"] = gain * math.sqrt(3 / fan)
+        wrong[Hint("the slope a was not passed on to the gain: pass the slope on",
+                   fix="calculate_gain(nonlinearity, a), not calculate_gain(nonlinearity)")] = forgot_a
+    wrong[Hint("a fixed √2 is ReLU's gain; the gain depends on the nonlinearity",
+               fix="use calculate_gain(nonlinearity, a)")] = fixed_relu_gain(weight, a, mode, nonlinearity)
+    wrong[Hint("that is the bound of the uniform version, √3 times the std, not the std", fix="std = gain / √fan")] = (
+        gain * math.sqrt(3 / fan))
     return {hint: std for hint, std in wrong.items() if std is not None}
 
 
 def check_xavier_std(shape, gain=1.0):
     weight = np.zeros(shape)
     case = f"a weight of shape {shape}, gain={gain:.6g}"
-    check_scalar(call(xavier_std, weight, gain, case=case), reference_init.xavier_std(weight, gain), function="xavier_std",
-                 case=case, mistakes=xavier_std_mistakes(weight, gain))
+    check_building_on(lambda: check_scalar(call(xavier_std, weight, gain, case=case), reference_init.xavier_std(weight, gain),
+                                           function="xavier_std", case=case, mistakes=xavier_std_mistakes(weight, gain)),
+                      {"fan_in_and_fan_out": lambda: check_fans(shape)}, "xavier_std", namespace=globals())
 
 
 def check_kaiming_std(shape, **kwargs):
@@ -131,8 +150,11 @@ def check_kaiming_std(shape, **kwargs):
     settings = dict(dict(a=0, mode="fan_in", nonlinearity="leaky_relu"), **kwargs)
     arguments = describe_arguments(kwargs)
     case = f"a weight of shape {shape}, {arguments}"
-    check_scalar(call(kaiming_std, weight, case=case, **kwargs), reference_init.kaiming_std(weight, **settings),
-                 function="kaiming_std", case=case, mistakes=kaiming_std_mistakes(weight, **settings))
+    check_building_on(lambda: check_scalar(call(kaiming_std, weight, case=case, **kwargs),
+                                           reference_init.kaiming_std(weight, **settings), function="kaiming_std",
+                                           case=case, mistakes=kaiming_std_mistakes(weight, **settings)),
+                      {"calculate_gain": lambda: check_gain(settings["nonlinearity"], settings["a"]),
+                       "fan_in_and_fan_out": lambda: check_fans(shape)}, "kaiming_std", namespace=globals())
 
 
 # ---- draws
@@ -142,8 +164,8 @@ BOUND_RTOL = 1e-3
 BOUND_MIN_DRAWS = 20_000
 ERF = np.frompyfunc(math.erf, 1, 1)
 # generator.normal(std, size=shape) draws N(std, 1): root mean square √(1 + std²)
-LOC_HINT = ("generator.normal(loc, scale, size) takes the MEAN first (and scale defaults to 1): "
-            "call generator.normal(0.0, std, weight.shape)")
+LOC_HINT = Hint("generator.normal(loc, scale, size) takes the MEAN first (and scale defaults to 1): your std "
+                "became the mean", fix="generator.normal(0.0, std, weight.shape)")
 
 
 def filled(function, shape, generator, case, **kwargs):
@@ -152,17 +174,20 @@ def filled(function, shape, generator, case, **kwargs):
     result = call(function, weight, generator=generator, case=case, **kwargs)
     name = function.__name__
     if np.isnan(weight).any():
-        raise CheckFailed(f"{name} ({case}): the array passed in was not filled.\n  hint: fill it in place, "
-                          "weight[...] = draws (assigning to the name `weight` only rebinds the name), then return it")
+        raise CheckFailed(f"{name} ({case}): the array passed in was not filled.",
+                          hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
+                                    fix="weight[...] = draws, then return weight"))
     if result is not weight:
-        raise CheckFailed(f"{name} ({case}): returned a {type(result).__name__}, not the array it filled.\n"
-                          "  hint: end with `return weight`")
+        raise CheckFailed(f"{name} ({case}): returned a {type(result).__name__}, not the array it filled.",
+                          hint=Hint("the function returns the array it filled", fix="end with `return weight`"))
     if weight.size > 1 and np.all(weight == 0):
-        raise CheckFailed(f"{name} ({case}): every entry is 0.\n  hint: draws with a standard deviation (or a bound) of 0 "
-                          "are all 0: the std it used is 0 (an integer division such as 2 // n gives 0)")
+        raise CheckFailed(f"{name} ({case}): every entry is 0.",
+                          hint=Hint("draws with a standard deviation (or a bound) of 0 are all 0: the std it used is 0 "
+                                    "(an integer division such as 2 // n gives 0)", fix="divide with /"))
     if weight.size > 1 and np.all(weight == weight.flat[0]):
-        raise CheckFailed(f"{name} ({case}): every entry got the same number.\n"
-                          "  hint: draw one number per entry: size=weight.shape")
+        raise CheckFailed(f"{name} ({case}): every entry got the same number.",
+                          hint=Hint("one draw was shared by every entry: draw one number per entry",
+                                    fix="size=weight.shape"))
     return weight
 
 
@@ -178,7 +203,7 @@ def check_shape_of_distribution(draws, cdf, function, case, hint):
     if distance > limit:
         raise CheckFailed(f"{function} ({case}): the {draws.size} draws do not follow the target distribution: "
                           f"Kolmogorov–Smirnov distance {distance:.4f}, allowed {limit:.4f} (significance "
-                          f"{KS_SIGNIFICANCE:g})\n  hint: {hint}")
+                          f"{KS_SIGNIFICANCE:g})", hint=hint)
 
 
 def check_uniform_draws(draws, bound, function, case, mistakes=None):
@@ -192,10 +217,12 @@ def check_uniform_draws(draws, bound, function, case, mistakes=None):
     if draws.size < BOUND_MIN_DRAWS:
         return
     if draws.min() >= 0:
-        raise CheckFailed(f"{function} ({case}): every draw is ≥ 0.\n  hint: draw from U(−b, b), symmetric around 0, "
-                          "not U(0, b): the interval runs from −b to b")
+        raise CheckFailed(f"{function} ({case}): every draw is ≥ 0.",
+                          hint=Hint("the draws must be symmetric around 0: the interval runs from −b to b",
+                                    fix="draw from U(−b, b), not U(0, b)"))
     check_shape_of_distribution(draws, lambda w: (w + bound) / (2 * bound), function, case,
-                                "draw uniformly: generator.uniform(-b, b, weight.shape)")
+                                Hint("the draws are not uniform: draw uniformly",
+                                     fix="generator.uniform(-b, b, weight.shape)"))
 
 
 def check_normal_draws(draws, std, function, case, mistakes=None):
@@ -205,10 +232,11 @@ def check_normal_draws(draws, std, function, case, mistakes=None):
                  function=f"{function}: the standard deviation (root mean square) of {n} draws", case=case)
     mean, allowed = float(np.mean(draws)), SIGMAS * std / math.sqrt(n)
     if abs(mean) > allowed:
-        raise CheckFailed(f"{function} ({case}): the draws average {mean:.4g}, expected 0 ± {allowed:.2g}\n"
-                          "  hint: draw from N(0, std²), centred on 0")
+        raise CheckFailed(f"{function} ({case}): the draws average {mean:.4g}, expected 0 ± {allowed:.2g}",
+                          hint=Hint("the draws must be centred on 0", fix="draw from N(0, std²): mean 0"))
     check_shape_of_distribution(draws, lambda w: 0.5 * (1 + ERF(w / (std * math.sqrt(2))).astype(np.float64)),
-                                function, case, "draw from a normal distribution: generator.normal(0.0, std, weight.shape)")
+                                function, case, Hint("the draws are not normal: draw from a normal distribution",
+                                                     fix="generator.normal(0.0, std, weight.shape)"))
 
 
 def check_fresh_draws(function, shape, seed, **kwargs):
@@ -217,12 +245,14 @@ def check_fresh_draws(function, shape, seed, **kwargs):
     generator = np.random.default_rng(seed)
     first, second = (filled(function, shape, generator, case, **kwargs) for _ in range(2))
     if np.array_equal(first, second):
-        raise CheckFailed(f"{name} ({case}): two calls with the same generator gave the same weights.\n"
-                          "  hint: draw new numbers at every call, from the generator passed in")
+        raise CheckFailed(f"{name} ({case}): two calls with the same generator gave the same weights.",
+                          hint=Hint("the draws repeat: a generator seeded anew at every call starts over",
+                                    fix="draw new numbers at every call, from the generator passed in"))
     again = filled(function, shape, np.random.default_rng(seed), case, **kwargs)
     if not np.array_equal(first, again):
-        raise CheckFailed(f"{name} ({case}): two generators with the same seed gave different weights.\n"
-                          "  hint: draw from the generator passed in, not from np.random or a generator of your own")
+        raise CheckFailed(f"{name} ({case}): two generators with the same seed gave different weights.",
+                          hint=Hint("the draws ignore the generator passed in: draw from the generator passed in",
+                                    fix="generator.uniform / generator.normal, not np.random or a generator of your own"))
 
 
 def check_uniform_with_std(shape, std, seed):
@@ -230,19 +260,26 @@ def check_uniform_with_std(shape, std, seed):
     draws = filled(uniform_with_std_, shape, np.random.default_rng(seed), case, std=std)
     bound = math.sqrt(3) * std
     check_uniform_draws(draws, bound, "uniform_with_std_", case, mistakes={
-        "U(−b, b) has standard deviation b/√3: the bound is √3·std, not the std itself": std,
-        "b = √3·std: multiply by √3, do not divide": std / math.sqrt(3),
-        "b = √3·std; √6 appears in Xavier's bound written with the fans, because √3·√2 = √6": math.sqrt(6) * std})
+        Hint("the bound of U(−b, b) is larger than its standard deviation: compute the variance of U(−b, b), the "
+             "bound is not the std itself", fix="b = √3·std"): std,
+        Hint("the bound of U(−b, b) is larger than its standard deviation, not smaller: you divided where you should "
+             "multiply", fix="b = √3·std"): std / math.sqrt(3),
+        Hint("√6 appears in Xavier's bound written with the fans (its std already holds a √2); from a std the bound "
+             "has no √2", fix="b = √3·std"): math.sqrt(6) * std})
+
+
+NORMAL_SCALE_HINT = Hint("generator.normal takes the standard deviation as `scale`, not the variance",
+                         fix="generator.normal(0.0, std, weight.shape)")
 
 
 def check_normal_with_std(shape, std, seed):
     case = f"shape {shape}, std={std:g}"
     draws = filled(normal_with_std_, shape, np.random.default_rng(seed), case, std=std)
     check_normal_draws(draws, std, "normal_with_std_", case, mistakes={
-        "generator.normal takes the standard deviation as `scale`, not the variance": std ** 2,
+        NORMAL_SCALE_HINT: std ** 2,
         LOC_HINT: math.sqrt(1 + std ** 2),
-        "that is the bound of a uniform distribution with this std (√3·std): the normal's scale is std itself":
-        math.sqrt(3) * std})
+        Hint("that is the bound of a uniform distribution with this std: the normal's scale is the std itself",
+             fix="generator.normal(0.0, std, weight.shape)"): math.sqrt(3) * std})
 
 
 # ---- fills
@@ -256,12 +293,15 @@ def own_helper_hint(name, own_value, right, helper_mistakes, fill, shape, **kwar
     if math.isclose(own, right, rel_tol=RTOL) or not reaches(
             lambda: fill(np.zeros(shape), generator=np.random.default_rng(0), **kwargs), name, globals()):
         return {}
-    cause = next((f" ({hint})" for hint, wrong in helper_mistakes.items()
-                  if wrong is not None and math.isclose(own, wrong, rel_tol=RTOL)), "")
+    cause = next((hint for hint, wrong in helper_mistakes.items()
+                  if wrong is not None and math.isclose(own, wrong, rel_tol=RTOL)), None)
     culprit = next((piece for piece in ("calculate_gain", "fan_in_and_fan_out") if inherited(own_value, right, piece)), name)
     through = f" (through {name}, which uses it)" if culprit != name else ""
-    return {f"this follows from your {culprit}{through}: {name} returns {own:.6g} instead of {right:.6g}{cause}: "
-            f"fix {culprit} first": own}
+    concept = cause.concept if isinstance(cause, Hint) else cause
+    fix = cause.fix if isinstance(cause, Hint) and cause.fix else ""
+    return {Hint(f"this follows from your {culprit}{through}: {name} returns {own:.6g} instead of {right:.6g}"
+                 + (f" ({concept})" if concept else ""),
+                 fix=f"fix {culprit} first" + (f": {fix}" if fix else "")): own}
 
 
 def inherited(own_value, right, piece):
@@ -278,10 +318,10 @@ def fill_mistakes(kind, right, std_mistakes):
     """{hint: the wrong std a classic mistake gives} for a <kind> fill whose right std is `right`: the mistakes
     of the fill itself, then those of the std it uses (made in the fill, or inherited from the student's helper)."""
     if kind == "uniform":
-        wrong = {"the bound of U(−b, b) is √3·std, not the std itself": right / math.sqrt(3)}
+        wrong = {Hint("the draws' bound equals the std: the bound of U(−b, b) is larger than its standard deviation, "
+                      "not the std itself", fix="b = √3·std"): right / math.sqrt(3)}
     else:
-        wrong = {"generator.normal takes the standard deviation as `scale`, not the variance": right ** 2,
-                 LOC_HINT: math.sqrt(1 + right ** 2)}
+        wrong = {NORMAL_SCALE_HINT: right ** 2, LOC_HINT: math.sqrt(1 + right ** 2)}
     wrong.update(std_mistakes)
     return wrong
 
@@ -301,8 +341,8 @@ def kaiming_mistakes(fill, weight, a, mode, nonlinearity, kind):
     wrong = fill_mistakes(kind, right, std_mistakes)
     relu_std = fixed_relu_gain(weight, a, mode, nonlinearity)
     if kind == "uniform" and relu_std is not None:  # a classic: the ReLU bound √(6 / fan) for every nonlinearity
-        wrong = {"√(6 / fan) is the bound for ReLU only (gain √2): in general b = gain·√(3 / fan), "
-                 "gain = calculate_gain(nonlinearity, a)": relu_std, **wrong}
+        wrong = {Hint("√(6 / fan) is the bound for ReLU only (gain √2): other nonlinearities have other gains",
+                      fix="b = √3 times kaiming_std, with gain = calculate_gain(nonlinearity, a)"): relu_std, **wrong}
     return {**own, **wrong}
 
 
