@@ -266,7 +266,7 @@ def check_fit(seed, n, batch_size, epochs, make_scheduler, case):
     if losses is None or not hasattr(losses, "__len__"):
         raise CheckFailed(f"fit ({case}): return the list of the epochs' mean losses, got {type(losses).__name__}")
     check_equal(len(losses), epochs, function="fit: the number of epoch losses returned", case=case,
-                hint=Hint("one mean loss per epoch", fix="append train_epoch's result after each epoch"))
+                hint=Hint("one mean loss per epoch", fix="append the epoch's mean loss after each epoch"))
     check_array(np.array(losses, dtype=np.float64), np.array(history["train_loss"]), function="fit: the epoch losses",
                 case=case, mistakes={hint: wrong_losses for hint, (_, wrong_losses) in wrong.items()})
     check_array(flat_parameters(model), flat_parameters(expected_model),
@@ -275,18 +275,6 @@ def check_fit(seed, n, batch_size, epochs, make_scheduler, case):
 
 
 # ---- digits
-def train_on_digits(model_seed, shuffle_seed, data):
-    """The student's fit on the digits `data`; returns (test accuracy, epoch losses, the learning rate at the end)."""
-    X_train, y_train, X_test, y_test = data
-    model = MLP([64, 64, 10], generator=np.random.default_rng(model_seed))
-    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-    scheduler = StepLR(optimizer, step_size=5, gamma=0.1)
-    losses = call(fit, model, CrossEntropyLoss(), optimizer, X_train, y_train, epochs=10, batch_size=32,
-                  generator=np.random.default_rng(shuffle_seed), scheduler=scheduler,
-                  case=f"the digits, seeds {model_seed}/{shuffle_seed}")
-    return accuracy(model, X_test, y_test), losses, optimizer.lr
-
-
 def schedule_hint(lr, expected=0.05 * 0.1 ** 2):
     """What the learning rate left after the 10 epochs says (StepLR(step_size=5, gamma=0.1) from 0.05), or None."""
     if np.isclose(lr, expected):
@@ -303,9 +291,16 @@ LOOP_HINT = Hint("a correct loop reaches about 96%; a loss that hardly falls mea
 
 
 def check_digits(model_seed, shuffle_seed, bar=0.93):
-    """Train with the student's loop on the digits (seeds `model_seed`, `shuffle_seed`): the test accuracy must
-    reach `bar`."""
-    test_accuracy, losses, lr = train_on_digits(model_seed, shuffle_seed, load_digits())
+    """Train a 64-64-10 MLP on the digits with the student's fit (seeds `model_seed`, `shuffle_seed`): its test
+    accuracy must reach `bar`."""
+    X_train, y_train, X_test, y_test = load_digits()
+    model = MLP([64, 64, 10], generator=np.random.default_rng(model_seed))
+    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    scheduler = StepLR(optimizer, step_size=5, gamma=0.1)
+    losses = call(fit, model, CrossEntropyLoss(), optimizer, X_train, y_train, epochs=10, batch_size=32,
+                  generator=np.random.default_rng(shuffle_seed), scheduler=scheduler,
+                  case=f"the digits, seeds {model_seed}/{shuffle_seed}")
+    test_accuracy, lr = accuracy(model, X_test, y_test), optimizer.lr
     loss_text = " ".join(f"{float(loss):.3f}" for loss in losses) if isinstance(losses, (list, tuple)) else repr(losses)
     print(f"seeds {model_seed}/{shuffle_seed}: epoch losses {loss_text} - test accuracy {test_accuracy:.1%}")
     if not test_accuracy >= bar:
