@@ -358,6 +358,18 @@ def _arrays_in(args, kwargs, names=()):
            [(f"`{k}`", a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
 
 
+def _shape_of(argument):
+    """An argument as a failure message shows it: an array's shape, a list or tuple of arrays as their shapes."""
+    if isinstance(argument, np.ndarray):
+        return str(argument.shape)
+    if isinstance(argument, (list, tuple)) and argument and all(isinstance(a, np.ndarray) for a in argument):
+        shapes = ", ".join(str(a.shape) for a in argument)
+        return f"[{shapes}]" if isinstance(argument, list) else f"({shapes})"
+    if isinstance(argument, (int, float, np.number)):
+        return repr(argument)
+    return type(argument).__name__
+
+
 def call(function, *args, case, unchanged=False, **kwargs):
     """Call a student's function; if it raises, fail with a message that names the function and the case
     (the student's own traceback stays attached, below it; NumPy's errors about shapes become the shapes
@@ -366,7 +378,7 @@ def call(function, *args, case, unchanged=False, **kwargs):
     name = getattr(function, "__name__", repr(function))
     names = unchanged if isinstance(unchanged, tuple) else ()
     before = [(label, array, array.copy()) for label, array in _arrays_in(args, kwargs, names)] if unchanged else []
-    shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in args)
+    shapes = ", ".join(map(_shape_of, args))
     try:
         result = function(*args, **kwargs)
     except CheckFailed:
