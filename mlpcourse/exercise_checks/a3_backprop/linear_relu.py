@@ -27,7 +27,7 @@ def describe(n, n_in, n_out):
 WRONG_SIDE = Hint("W has shape (out, in): row j of W holds the weights of output j, so x W (or weight[:, j] for "
                   "output j) mixes the inputs with the weights of the wrong outputs; it only ran because W is square",
                   fix="x @ weight.T + bias")
-NO_BIAS = Hint("the bias was not added: every output of every example has its own bias added",
+NO_BIAS = Hint("the bias was not added: each output has a bias, added to it for every example",
                fix="add the bias to every row: x @ weight.T + bias (broadcasting adds it to each row)")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from mlp_ref.activation import Sigmoid
 from mlp_ref.linear import Linear
 from mlp_ref.loss import BCELoss
-from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, Hint
+from mlpcourse.checks import call, check_building_on, CheckFailed, check_array, check_finite, Hint
 
 # `sigmoid(z)` is σ(z) = 1 / (1 + e^(−z)) computed without overflow for any |z|: use it in your answers.
 
@@ -69,6 +69,11 @@ A1_HINT = Hint("σ' is taken at the pre-activation z⁽¹⁾: passing the activa
                "applies σ a second time", fix="sigmoid_derivative(z1), not sigmoid_derivative(a1)")
 
 
+OVERFLOW_HINT = Hint("an overflow? e^(−z) is inf for z = −1000, and inf / inf is nan: a formula of σ' with an "
+                     "exponential of its own overflows where the sigmoid's output does not",
+                     fix="write σ' in terms of s = sigmoid(z), computed once: it is stable for any z")
+
+
 # ---- sigmoid-derivative
 def check_sigmoid_derivative(seed, shape, scale=1.0, extremes=False):
     z = scale * np.random.default_rng(seed).standard_normal(shape)
@@ -80,6 +85,7 @@ def check_sigmoid_derivative(seed, shape, scale=1.0, extremes=False):
     case = f"z of shape {shape}" + (f" and size about {scale:g}" if scale != 1 else "") + (
         ", some z = ±1000" if extremes else "")
     got = call(sigmoid_derivative, z.copy(), case=case)
+    check_finite(got, function="sigmoid_derivative", case=case, hint=OVERFLOW_HINT)
     check_array(got, Sigmoid().derivative(z), function="sigmoid_derivative", case=case, mistakes={
         Hint("the form of σ' written in the sigmoid's output applies to σ(z), not to the pre-activation z: you put z "
              "where σ(z) belongs", fix="compute s = sigmoid(z) first, then σ'(z) = s(1 − s)"): z * (1 - z),
@@ -134,7 +140,8 @@ def check_hidden_residual_alone(seed, n, d, h, k, scale):
     backward, case = ref.delta2 @ W2, describe(n, d, h, k, scale)
     check_array(call(hidden_residual, ref.delta2.copy(), W2, ref.z1.copy(), case=case), ref.delta1,
                 function="hidden_residual", case=case, mistakes={
-        Hint("the form a(1 − a) of σ' applies to the activation a⁽¹⁾ = σ(z⁽¹⁾), not to the pre-activation z⁽¹⁾",
+        Hint("the form of σ' written in the sigmoid's output applies to the activation a⁽¹⁾ = σ(z⁽¹⁾), not "
+             "to the pre-activation z⁽¹⁾",
              fix="use sigmoid_derivative(z1)"): backward * ref.z1 * (1 - ref.z1),
         Hint("the residual passes back through the hidden layer's sigmoid too: its derivative is missing",
              fix="multiply by σ'(z⁽¹⁾): (δ⁽²⁾ W⁽²⁾) * sigmoid_derivative(z1)"): backward,
