@@ -59,12 +59,20 @@ def answer_functions(notebook):
     return names
 
 
+def names_in(source):
+    """The names a piece of code uses (not the words of its strings: a hint that names a function does not call it)."""
+    return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+
+
 def tested_functions(test_source, helpers, functions):
-    """The student's functions a test cell calls, directly or through the notebook's helper functions (its checks)."""
-    words = set(re.findall(r"\w+", test_source))
-    for name in [h for h in helpers if h in words]:
-        words |= set(re.findall(r"\w+", helpers[name]))
-    return [f for f in functions if f in words]
+    """The student's functions a test cell calls, directly or through the checks' functions, however deeply."""
+    used, waiting = set(), names_in(test_source)
+    while waiting:
+        name = waiting.pop()
+        if name not in used:
+            used.add(name)
+            waiting |= names_in(helpers[name]) if name in helpers else set()
+    return [f for f in functions if f in used]
 
 
 def rows(assignment_folder):
