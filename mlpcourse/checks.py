@@ -261,8 +261,9 @@ def check_building_on(check, piece_checks, function, namespace=None):
             except Exception as piece_failure:  # a broken piece may raise anything
                 if name is not None and namespace is not None and not reaches(check, name, namespace):
                     continue  # the piece is wrong, but this function does not use it
-                raise CheckFailed(f"{failure}\n  {function} builds on your other functions, and one of them is "
-                                  f"wrong:\n  {type(piece_failure).__name__}: {piece_failure}") from None
+                piece_message = getattr(piece_failure, "full_message", piece_failure)
+                raise CheckFailed(f"{failure.full_message}\n  {function} builds on your other functions, and one of them is "
+                                  f"wrong:\n  {type(piece_failure).__name__}: {piece_message}") from None
         raise
 
 
