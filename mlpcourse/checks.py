@@ -205,7 +205,8 @@ def check_array(got, expected, *, function, case, rtol=RTOL, atol=ATOL, mistakes
     lines = [
         f"{header}: wrong values in {int((~close).sum())} of {got.size} elements.",
         f"  expected: {_describe(expected)}; got: {_describe(got)}",
-        f"  worst element {where}: expected {float(expected_f[worst]):.6g}, got {float(got_f[worst]):.6g}",
+        # (+ 0.0 shows a negative zero as 0)
+        f"  worst element {where}: expected {float(expected_f[worst]) + 0.0:.6g}, got {float(got_f[worst]) + 0.0:.6g}",
         f"  max abs error {np.max(np.where(close, 0, error)):.3g}, max rel error {rel_text}"
         f" (allowed: rtol {rtol:g}, atol {atol:g})",
     ]
@@ -395,7 +396,9 @@ def call(function, *args, case, unchanged=False, **kwargs):
             raise CheckFailed(f"{name} ({case}): your function raised ValueError, shapes that do not fit: {what}\n"
                               f"  the arguments' shapes: {shapes}\n  NumPy said: {str(error).strip()}"
                               + (f"\n  hint: {hint}" if hint else "")) from error
-        raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}") from error
+        line = _student_line(error)
+        raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}"
+                          + (f"\n  in your line\n      {line}" if line else "")) from error
     for label, array, copy in before:
         if array.shape != copy.shape or not np.array_equal(array, copy, equal_nan=True):
             raise CheckFailed(f"{name} ({case}): changed its input {label} in place (shape {copy.shape}); the caller's "
