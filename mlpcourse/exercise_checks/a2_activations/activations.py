@@ -31,8 +31,9 @@ def compare(name, student, module, part, seed, shape, kinks, mistakes):
 
 
 def check_activation(name, student, seed, shape, kinks=()):
-    """The student's function `name` ("sigmoid", "sigmoid_derivative", ...) against REFERENCE, at random inputs
-    of the given shape that include `kinks`; the classic mistakes are MISTAKES[name]."""
+    """The student's function `name` (an activation's name in REFERENCE, or that name with "_derivative" after it)
+    against the reference, at random inputs of the given shape that include `kinks`; the classic mistakes are
+    MISTAKES[name]."""
     activation = name.removesuffix("_derivative")
     compare(name, student, REFERENCE[activation], "forward" if name == activation else "derivative", seed, shape,
             kinks, MISTAKES.get(name, {}))
