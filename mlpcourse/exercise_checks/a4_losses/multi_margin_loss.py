@@ -61,6 +61,8 @@ def margin_mistakes(scores, target, margin, value, grad, part):
     at_kink[rows, target] = -at_kink.sum(axis=1)
     only_others = grad.copy()
     only_others[rows, target] = 0
+    active_rows = only_others.copy()  # the true class's entry −1 in a row with an active term, not −(their number)
+    active_rows[rows, target] = np.where(only_others.sum(axis=1) > 0, -1.0, 0.0) / (n * c)
     own_term_counted = grad.copy()  # the true class's own term, margin − x_y + x_y = margin, counted as active
     own_term_counted[rows, target] -= 1 / (n * c) if margin > 0 else 0
     return {Hint("terms exactly at the kink z = 0 were counted as active; PyTorch takes them as inactive",
@@ -68,6 +70,10 @@ def margin_mistakes(scores, target, margin, value, grad, part):
             Hint("the true score appears in every active term, with a minus sign: its entry of the gradient is not 0",
                  fix="give the true class's entry minus the number of the row's active terms (before dividing by "
                      "N C)"): only_others,
+            Hint("the true score appears once in EVERY active term of its row: its entry collects one −1 per active "
+                 "term, not a single −1 for the row",
+                 fix="give the true class's entry minus the number of the row's active terms (before dividing by "
+                     "N C): -grad.sum(axis=1) once its own entry is 0"): active_rows,
             BY_C: grad * c,
             NOT_C_MINUS_1: grad * c / (c - 1) if c > 1 else grad,
             BY_N: grad * n, **ignored_margin,

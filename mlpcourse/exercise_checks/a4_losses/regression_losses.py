@@ -106,7 +106,7 @@ def check_l1(seed, shape, part, exact_zeros=False):
 # ---- smooth-l1
 IGNORED_BETA = Hint("the beta argument was ignored: this is SmoothL1 with beta = 1",
                     fix="beta is both the switch point and the scale: d² / (2 beta) for |d| < beta, |d| − beta / 2 beyond")
-SWITCH_AT_ONE = Hint("the pieces switch at |d| = 1, but beta is the switch point",
+SWITCH_AT_ONE = Hint("your pieces switch at |d| = 1 whatever beta is: where they switch is a parameter of the loss",
                      fix="compare |d| with beta, not with 1")
 SWAPPED_PIECES = Hint("the two pieces are swapped: the quadratic one belongs near 0, where the errors are small",
                       fix="the quadratic piece is for the SMALL errors, |d| < beta, and the linear one for the large")

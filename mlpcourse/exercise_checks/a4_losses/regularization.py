@@ -57,11 +57,30 @@ ONLY_FIRST = Hint("only the first array of the list counts in your penalty: it c
                   fix="sum over EVERY array in the list, not only the first")
 
 
+RAGGED = Hint("the weights are a list of arrays of different shapes, which NumPy cannot turn into one array: a NumPy "
+               "function of the whole list (np.abs(weights), np.sum(weights), ...) tries to, and fails",
+               fix="take the arrays one at a time: {fix}")
+RAGGED_FIX = {"value": "compute each array's sum on its own, then add the sums: sum(... for w in weights)",
+              "grad": "one gradient array per weight array: [... for w in weights]"}
+
+
+def call_on_weights(function, weights, strength, case, part):
+    """function(weights, strength); when NumPy fails to stack the differently shaped arrays of the list into one
+    (the message "setting an array element with a sequence ... inhomogeneous shape"), the failure says why.
+    part: "value" for a penalty, "grad" for its gradient."""
+    try:
+        return call(function, weights, strength, case=case)
+    except CheckFailed as failure:
+        if not (isinstance(failure.__cause__, ValueError) and "inhomogeneous" in str(failure.__cause__)):
+            raise
+        raise CheckFailed(failure.full_message, hint=RAGGED.format(fix=RAGGED_FIX[part])) from failure.__cause__
+
+
 def call_leaving_weights_alone(function, weights, strength, gradient, case):
     """function(weights, strength) on copies of the weights, failing if it changed them; `gradient` is the right
     gradient list, which the weights hold after a function that computed it in place."""
     given = copies(weights)
-    result = call(function, given, strength, case=case)
+    result = call_on_weights(function, given, strength, case, "grad")
     for index, (after, before) in enumerate(zip(given, weights)):
         check_array(after, before, function=f"{function.__name__}: weight array {index} after the call", case=case,
                     rtol=0, atol=0, mistakes={IN_PLACE_HINT: gradient[index]})
@@ -73,7 +92,7 @@ def check_l1(seed, shapes, strength, part, zeros=False):
     weights, case = weights_case(seed, shapes, zeros), describe(shapes, strength, zeros)
     if part == "value":
         value = reference_l1_penalty(weights, strength)
-        got = call(l1_penalty, copies(weights), strength, case=case)
+        got = call_on_weights(l1_penalty, copies(weights), strength, case, "value")
         check_scalar(got, value, function="l1_penalty", case=case, mistakes={
             Hint("the signs of the weights cancel in your sum: the penalty measures their sizes",
                  fix="take the absolute value of each weight: Σ|w|, not Σw"): strength * sum(w.sum() for w in weights),
@@ -103,7 +122,7 @@ def check_l2(seed, shapes, strength, part, zeros=False):
     if part == "value":
         value = reference_l2_penalty(weights, strength)
         squares = sum(np.square(w).sum() for w in weights)
-        got = call(l2_penalty, copies(weights), strength, case=case)
+        got = call_on_weights(l2_penalty, copies(weights), strength, case, "value")
         check_scalar(got, value, function="l2_penalty", case=case, mistakes={
             Hint("the ½ is missing: this course's L2 penalty has it (see the conventions)",
                  fix="this course's L2 penalty is (λ/2) Σw², with the ½"): strength * squares,

@@ -27,7 +27,50 @@ def random_case(seed, n, d, feature_scale=None, eps=1e-5):
     return layer, x, rng.standard_normal((n, d)), layer.normalized.copy(), layer.std.copy(), layer.weight.data.copy()
 
 
+# ---- wrong axis
+OVER_FEATURES = Hint("you summed over the wrong axis: axis 1 adds up each example's features and leaves one value per "
+                     "example, but γ and β have one value per feature, shared by every example",
+                     fix="sum over the batch, axis=0, not axis=1")
+WRONG_AXIS = Hint("an array of shape (N,), one value per example, does not line up with the others: a sum (or mean) "
+                  "over the wrong axis made it, axis 1, which adds up each example's features, while μ, σ², γ, β and "
+                  "their gradients have one value per feature",
+                  fix="every sum of the backward pass runs over the batch: axis=0, not axis=1")
+
+
+def calling(function, *args, case):
+    """call(function, *args) whose NumPy error about an (N,) array that meets an (N, d) or (d,) one says what made the
+    (N,) array: in batch norm's backward pass only a sum over the features, axis 1, gives one value per example."""
+    n, d = args[0].shape
+    try:
+        return call(function, *args, case=case)
+    except CheckFailed as failure:
+        text = str(failure.__cause__) if isinstance(failure.__cause__, ValueError) else ""
+        if n == d or "broadcast" not in text or f"({n},)" not in text:  # NumPy writes the shape (N,) as "(8,)"
+            raise
+        message = failure.full_message.split("\n  hint: ")[0]  # the shapes' general hint does not fit: no axis was to be kept
+        raise CheckFailed(message, hint=WRONG_AXIS) from failure.__cause__
+
+
 # ---- graph
+def graph_backward(g, cache, sum_at_node_7=True, sum_at_node_2=True, slope_of_inverse=-1.0):
+    """∂L/∂x by the graph's nodes from 8 down to 1; the options make the classic mistakes: a broadcast node's gradient
+    left with one value per row (no sum over the batch at node 7 or 2), the derivative of r = 1/s with its sign flipped."""
+    n = len(g)
+    grad_x_hat = g * cache["gamma"]
+    grad_inv_std = grad_x_hat * cache["centred"]                                        # 7
+    grad_inv_std = grad_inv_std.sum(axis=0) if sum_at_node_7 else grad_inv_std
+    grad_std = slope_of_inverse * grad_inv_std / cache["std"] ** 2                       # 6
+    grad_variance = grad_std / (2 * cache["std"])                                        # 5
+    grad_centred = grad_x_hat * cache["inv_std"] + 2 * cache["centred"] * grad_variance / n   # 7, 4 and 3
+    grad_mean = -grad_centred.sum(axis=0) if sum_at_node_2 else -grad_centred            # 2
+    return grad_centred + grad_mean / n                                                  # 1
+
+
+BROADCAST_NODE = ("{value} has one value per feature, {shape}, and node {node} broadcast it over the N rows of the batch: "
+                  "broadcasting forwards is summing backwards, so its gradient must have its shape, {shape}; yours kept "
+                  "one value per row, (N, d), and the next nodes broadcast it without an error")
+
+
 def mistaken_graph_gradients(g, cache):
     """{hint: the ∂L/∂x that a classic mistake in the node-by-node backward pass gives} (each one is WRONG)."""
     x_hat, inv_std, std, gamma = cache["x_hat"], cache["inv_std"], cache["std"], cache["gamma"]
@@ -48,9 +91,17 @@ def mistaken_graph_gradients(g, cache):
             direct + through_variance - through_mean,
         Hint("only the last nodes were followed: in training mode μ and σ² depend on x too",
              fix="carry the gradient on through r, s, v, q and μ, down to node 1"): direct,
-        Hint("the derivative of r = 1/s is −1/s², and the gradient of the variance came out s times too large or small",
+        Hint("the gradient of the variance came out s times too large or too small: count the powers of s in the "
+             "derivatives of r = 1/s (node 6) and of s = √(v + eps) (node 5)",
              fix="node 6: grad_std = −grad_inv_std / s²; node 5: grad_variance = grad_std / (2 s)"):
             direct + std * through_variance + through_mean,
+        Hint("the derivative of r = 1/s is negative (a larger s gives a smaller r): the gradient that reaches s "
+             "came back with the wrong sign", fix="node 6: grad_std = −grad_inv_std / s², with the minus"):
+            graph_backward(g, cache, slope_of_inverse=1.0),
+        Hint(BROADCAST_NODE.format(value="r = 1/s", shape="(d,)", node="7 (x̂ = c·r)"),
+             fix="node 7: sum r's gradient over the batch, .sum(axis=0)"): graph_backward(g, cache, sum_at_node_7=False),
+        Hint(BROADCAST_NODE.format(value="μ", shape="(d,)", node="2 (c = x − μ)"),
+             fix="node 2: grad_mean = −grad_centred.sum(axis=0)"): graph_backward(g, cache, sum_at_node_2=False),
         Hint("v is a mean over the batch: each qₙ enters it with weight 1/N, and that 1/N is missing",
              fix="node 4: spread v's gradient over the N rows divided by N"): direct + len(g) * through_variance + through_mean}
 
@@ -61,15 +112,17 @@ def check_backward_graph(seed, n, d, feature_scale=None, eps=1e-5):
     _, cache = batchnorm_forward_graph(x, gamma, layer.bias.data.copy(), eps)
     case = f"N={n}, d={d}, eps={eps:g}, random upstream gradient" + (
         ", a feature whose variance is below eps" if feature_scale is not None else "")
-    got = call(batchnorm_backward_graph, g.copy(), {name: np.copy(value) for name, value in cache.items()}, case=case)
+    got = calling(batchnorm_backward_graph, g.copy(), {name: np.copy(value) for name, value in cache.items()}, case=case)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CheckFailed(f"batchnorm_backward_graph ({case}): expected a tuple (grad_x, grad_gamma, grad_beta), got "
                           f"{type(got).__name__}")
     mistakes = {"x": mistaken_graph_gradients(g, cache),
                 "gamma": {Hint("γ was broadcast over the batch (node 8): its gradient collects every row's contribution",
-                               fix="sum G ⊙ x̂ over axis 0"): g * cache["x_hat"]},
+                               fix="sum G ⊙ x̂ over axis 0"): g * cache["x_hat"],
+                          OVER_FEATURES: (g * cache["x_hat"]).sum(axis=1)},
                 "beta": {Hint("β was broadcast over the batch (node 8): its gradient collects every row's contribution",
-                              fix="sum G over axis 0"): g}}
+                              fix="sum G over axis 0"): g,
+                         OVER_FEATURES: g.sum(axis=1)}}
     for part, value in zip(("x", "gamma", "beta"), got):
         check_array(value, expected[part], function=f"batchnorm_backward_graph: grad_{part}", case=case,
                     mistakes=mistakes[part])
@@ -99,6 +152,8 @@ def mistaken_input_gradients(g, x_hat, std, gamma):
             scale / gamma * (n * g - through_mean - through_var),
         Hint("the factor in front is N² times too large: the bracket already holds N·G",
              fix="divide by N s: γ / (N s)"): scale * n * (n * g - through_mean - through_var),
+        Hint("x̂ = (x − μ)/s divides by s, and so does every path from x to the loss: yours multiplies by s",
+             fix="divide by s: γ / (N s), not γ s / N"): gamma * std / n * (n * g - through_mean - through_var),
         Hint("x̂ = (x − μ)/s depends on s to the first power: dividing by s² is one s too many",
              fix="divide by s = √(σ² + eps), not by s²"): scale / std * (n * g - through_mean - through_var),
         Hint("the paths through the mean and the variance carry a 1/N (μ and σ² are means over the batch), which is "
@@ -121,12 +176,10 @@ def check_backward(seed, n, d, part, feature_scale=None, eps=1e-5):
     expected = {"x": expected_x, "gamma": layer.weight.grad, "beta": layer.bias.grad}
     case = (f"N={n}, d={d}, eps={eps:g}, random upstream gradient" + (", a feature whose variance is below eps" if feature_scale is not None else "")
             + (", the smallest batch (two examples)" if n == 2 else "") + (", a single feature" if d == 1 else ""))
-    got = call(batchnorm_backward, g.copy(), x_hat.copy(), std.copy(), gamma.copy(), case=case)
+    got = calling(batchnorm_backward, g.copy(), x_hat.copy(), std.copy(), gamma.copy(), case=case)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CheckFailed(f"batchnorm_backward ({case}): expected a tuple (grad_x, grad_gamma, grad_beta), got {type(got).__name__}")
     got = dict(zip(("x", "gamma", "beta"), got))
-    over_features = Hint("the sum runs over the features (axis 1); γ and β have one value per feature",
-                         fix="sum over the batch, axis=0")
     mistakes = {"x": mistaken_input_gradients(g, x_hat, std, gamma),
                 "gamma": {Hint("γ is shared by every example: its gradient collects every example's contribution",
                                fix="sum G ⊙ x̂ over the batch (axis 0)"): g * x_hat,
@@ -136,7 +189,7 @@ def check_backward(seed, n, d, part, feature_scale=None, eps=1e-5):
                                fix="drop the γ: sum G ⊙ x̂ over the batch"): gamma * (g * x_hat).sum(axis=0),
                           Hint("you returned ∂L/∂β (γ multiplies x̂, so its gradient weighs G by x̂)",
                                fix="sum G ⊙ x̂ over the batch"): g.sum(axis=0),
-                          over_features: (g * x_hat).sum(axis=1),
+                          OVER_FEATURES: (g * x_hat).sum(axis=1),
                           SUM_EVERYTHING: (g * x_hat).sum()},
                 "beta": {Hint("β is shared by every example: its gradient collects every example's contribution",
                               fix="sum G over the batch (axis 0)"): g,
@@ -144,6 +197,6 @@ def check_backward(seed, n, d, part, feature_scale=None, eps=1e-5):
                               fix="sum G over the batch, do not average it"): g.mean(axis=0),
                          Hint("you returned ∂L/∂γ (β is added, so its gradient is G itself, summed)",
                               fix="sum G over the batch, without x̂"): (g * x_hat).sum(axis=0),
-                         over_features: g.sum(axis=1),
+                         OVER_FEATURES: g.sum(axis=1),
                          SUM_EVERYTHING: g.sum()}}
     check_array(got[part], expected[part], function=f"batchnorm_backward: grad_{part}", case=case, mistakes=mistakes[part])

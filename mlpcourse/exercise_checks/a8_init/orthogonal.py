@@ -1,6 +1,8 @@
 """The checks of a8_init/orthogonal.ipynb's tests: run in the notebook's namespace by its read-only cell
 `load_checks("a8_init/orthogonal", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
 The student's functions are this namespace's globals."""
+import re
+
 import numpy as np
 
 
@@ -13,8 +15,36 @@ SIGMAS = 6
 DRAWS = 400
 QR_MODE_FIX = ("np.linalg.qr's default mode 'reduced' gives Q the shape of A, (max(rows, cols), min(rows, cols)), "
                "while mode 'complete' gives a square Q")
+ROW_SIGNS = Hint("the signs of R's diagonal go with Q's columns, not its rows (A = QR matches column j of Q with R's "
+                 "diagonal entry j): shaped as a column, (k, 1), as [:, None] makes them, they scale Q's rows",
+                 fix="multiply Q by the sign vector as it is, q * np.sign(np.diag(r)): broadcasting lines it up with "
+                     "the columns")
+SQUARE_Q = Hint("Q came out square: it must have the shape of A, one column per entry of R's diagonal, to fit the "
+                "weight (transposed if the weight is wide)", fix=f"{QR_MODE_FIX}; use the default")
 WIDE_HINT = Hint("a wide weight (rows < cols) can only have orthonormal rows: its columns are too many to be orthonormal",
                  fix="factor a tall (cols, rows) matrix and transpose Q")
+
+
+def shape_error_hint(error, shape):
+    """The Hint for a NumPy error that orthogonal_ raised on a weight of `shape`, or None if it is not one it explains:
+    a Q of another shape than the weight's (written into it, or scaled by the signs of R's diagonal); or the signs
+    lined up with Q's rows."""
+    text = str(error) if isinstance(error, ValueError) else ""
+    rows, cols = shape
+    tall, short = max(rows, cols), min(rows, cols)
+    written = re.search(r"could not broadcast input array from shape \((\d+),(\d+)\)", text)  # weight[...] = Q
+    if written:
+        q_shape = tuple(int(size) for size in written.groups())
+        if rows < cols and q_shape in ((rows, rows), (cols, rows)):  # a wide A factored, or Q not transposed
+            return Hint(WIDE_HINT.concept + "; Q must have the weight's shape (rows, cols)", fix=WIDE_HINT.fix)
+        if q_shape == (tall, tall):
+            return SQUARE_Q
+        return Hint("Q must have the weight's shape (rows, cols)", fix=f"{QR_MODE_FIX}; factor a ({tall}, {short}) A")
+    if "broadcast" in text and f"({tall},{short})" in text and f"({short},1)" in text:
+        return ROW_SIGNS
+    if "broadcast" in text and f"({tall},{tall})" in text and f"({short},)" in text:  # a square Q and R's diagonal
+        return SQUARE_Q
+    return None
 
 
 def drawn(shape, gain, generator, case):
@@ -23,13 +53,11 @@ def drawn(shape, gain, generator, case):
     try:
         result = call(orthogonal_, weight, gain=gain, generator=generator, case=case)
     except CheckFailed as failure:
-        if not isinstance(failure.__cause__, ValueError):
+        hint = shape_error_hint(failure.__cause__, shape)
+        if hint is None:
             raise
-        # typically a Q of the wrong shape that cannot be written into the weight
-        hint = (Hint(WIDE_HINT.concept + "; Q must have the weight's shape (rows, cols)",
-                     fix=f"{WIDE_HINT.fix}; {QR_MODE_FIX}") if shape[0] < shape[1]
-                else Hint("Q must have the weight's shape (rows, cols)", fix=f"{QR_MODE_FIX}; use the default"))
-        raise CheckFailed(str(failure), hint=hint) from failure.__cause__
+        message = failure.full_message.split("\n  hint: ")[0]  # NumPy's general hint on shapes: this one is more precise
+        raise CheckFailed(message, hint=hint) from failure.__cause__
     if np.isnan(weight).any():
         raise CheckFailed(f"orthogonal_ ({case}): the array passed in was not filled.",
                           hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
@@ -82,8 +110,8 @@ def check_random_draws(shape, seed):
         raise CheckFailed(
             f"orthogonal_ ({case}): over {DRAWS} draws, entry {tuple(int(i) for i in worst)} averages "
             f"{samples.mean(axis=0)[worst]:.3f}, {z[worst]:.1f} standard errors from 0 (allowed: {SIGMAS}).",
-            hint=Hint("a uniformly random orthogonal matrix averages to 0: A must come from the standard normal "
-                      "distribution, and the sign of R's diagonal must be corrected (np.linalg.qr leaves some of it "
-                      "negative, in a fixed pattern)",
+            hint=Hint("a uniformly random orthogonal matrix averages to 0, and yours do not: either A is not drawn from "
+                      "the standard normal distribution, or Q still carries np.linalg.qr's sign convention (the sign "
+                      "of R's diagonal follows a fixed pattern, and Q's columns with it)",
                       fix="generator.standard_normal (not generator.random), and multiply each column of Q by the "
                           "sign of the matching diagonal entry of R: np.sign(np.diag(r))"))

@@ -9,7 +9,8 @@ from mlp_ref import init as reference_init
 from mlpcourse.checks import (RTOL, CheckFailed, Hint, call, check_building_on, check_equal, check_scalar, reaches,
                                replaced_in_student_code)
 
-TANH_HINT = Hint("tanh's gain is 5/3, not 3/5 (some notes print it upside down)", fix="return 5 / 3 for \"tanh\"")
+TANH_HINT = Hint("tanh's gain is upside down (some notes print it so): tanh shrinks what passes through it, and "
+                 "the gain, which makes up for that, is above 1", fix="return 5 / 3 for \"tanh\", not 3 / 5")
 FANS_HINT = Hint("the fans are swapped: a weight has shape (out, in), and its fan-in is the number of inputs each "
                  "output sums over", fix="fan_in = weight.shape[1], fan_out = weight.shape[0]")
 OTHER_FAN_HINT = Hint("the other fan: a weight has shape (out, in), fan_in counts its inputs and fan_out its outputs; "
