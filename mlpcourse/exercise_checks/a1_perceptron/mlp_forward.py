@@ -1,6 +1,8 @@
 """The checks of a1_perceptron/mlp_forward.ipynb's tests: run in the notebook's namespace by its read-only cell
 `load_checks("a1_perceptron/mlp_forward", globals())` (mlpcourse/exercise_checks/__init__.py says why they live here).
 The student's functions are this namespace's globals."""
+import re
+
 import numpy as np
 
 
@@ -53,7 +55,39 @@ def forward_mistakes(x, weights, biases, g):
             shape_hint("in the hidden layers"): untransposed(x, weights, biases, g, "hidden") if all(square[:-1]) else None,
             shape_hint("in the last layer"): untransposed(x, weights, biases, g, "last") if square[-1] else None,
             SKIPPED_HINT: forward_variant(x, weights[:-1], biases[:-1], lambda a, W, b, last: g(a @ W.T + b))
-            if len(weights) > 1 else None}
+            if len(weights) > 1 else None,
+            **{bias_column_hint(where): bias_column(x, weights, biases, g, where)
+               for where in ("in every layer", "in the hidden layers", "in the last layer")}}
+
+
+def bias_column(x, weights, biases, g, where):
+    """The output when b enters as a column b[:, None] (shape (out, 1)) in the layers `where` says (None where
+    NumPy refuses it)."""
+    def layer(a, W, b, last):
+        column = where == "in every layer" or (where == "in the last layer") == last
+        z = a @ W.T + (b[:, None] if column else b)
+        return z if last else g(z)
+    try:
+        return forward_variant(x, weights, biases, layer)
+    except ValueError:
+        return None
+
+
+def bias_column_hint(where):
+    """The hint of a bias broadcast as a column, b[:, None], `where` ("in every layer", ...)."""
+    return Hint(f"broadcasting matches sizes from the right; two sizes must be equal, or one of them 1: your bias, made "
+                f"a column of shape (out, 1) ({where}), meets z of shape (N, out) with its out against z's N, and with "
+                f"a batch of one it stretches into an (out, out) table instead of failing",
+                fix="add b as it is, of shape (out,): a @ W.T + b lines it up with z's last axis")
+
+
+def bias_column_error(numpy_text, x, weights):
+    """The hint of a bias broadcast as a column, if NumPy refused to broadcast z (N, out) with b[:, None] (out, 1)."""
+    match = re.search(r"broadcast together with (?:remapped )?shapes \((\d+),(\d+)\) \((\d+),1\)", numpy_text)
+    if match and int(match.group(1)) == len(x) and match.group(2) == match.group(3) and any(
+            W.shape[0] == int(match.group(2)) for W in weights):
+        return bias_column_hint("in the layer that failed")
+    return None
 
 
 def untransposed(x, weights, biases, g, where):
@@ -142,7 +176,9 @@ def check_forward(seed, sizes, n, make_activation=ReLU):
     except CheckFailed as failure:
         if not isinstance(failure.__cause__, ValueError):
             raise
-        raise shape_error(failure, x, weights, case, shape_error_hint(seed, sizes, n, module.function)) from None
+        hint = (bias_column_error(str(failure.__cause__), x, weights)
+                or shape_error_hint(seed, sizes, n, module.function))
+        raise shape_error(failure, x, weights, case, hint) from None
     check_array(got, expected, function="mlp_forward", case=case,
                 mistakes=forward_mistakes(x, weights, biases, module.function))
 
@@ -184,7 +220,34 @@ def check_xor(points, case):
         shown = "\n".join(f"    x = {points[i].round(3)}: score {scores[i]:.3g}, expected class {labels[i]}"
                           for i in wrong[:4])
         raise CheckFailed(f"xor_network ({case}): {wrong.size} of {len(points)} points misclassified (the network "
-                          f"predicts class 1 where its score is above 1/2):\n{shown}")
+                          f"predicts class 1 where its score is above 1/2):\n{shown}",
+                          hint=xor_hint(points[wrong].round(), labels[wrong]))
+
+
+def xor_hint(corners, labels):
+    """What is off when only the points at (1, 1) get class 1: the hidden unit that is active only there (if the
+    network has one) must cancel the other units' score at (1, 1)."""
+    if not (corners == 1).all() or labels.any():
+        return None
+    weights, biases = xor_parameters()
+    if len(weights) != 2:
+        return ONLY_AND_HINT
+    hidden = np.maximum(XOR_CORNERS @ weights[0].T + biases[0], 0)
+    only_at_11 = np.flatnonzero((np.abs(hidden[:3]) < 1e-9).all(axis=0) & (hidden[3] > 1e-9))
+    if only_at_11.size == 0:
+        return ONLY_AND_HINT
+    units = ", ".join(str(j + 1) for j in only_at_11)
+    return Hint(f"the corner (1, 1) gets class 1: XOR is OR but not AND, and your hidden unit {units} (active only at "
+                f"(1, 1)) must cancel there the score that the other hidden units give, its output weight taking back "
+                f"all of it; yours takes back too little",
+                fix="make that unit's output weight more negative, so that the score at (1, 1) (the other units' part "
+                    "plus this unit's activation times its weight) falls to 0, well below 1/2")
+
+
+ONLY_AND_HINT = Hint("the corner (1, 1) gets class 1: XOR is OR but not AND, and the output layer can take (1, 1) back "
+                     "only with a hidden unit that is active there and nowhere else on the square",
+                     fix="a hidden unit relu(x1 + x2 − 1) (zero on the other corners) with a negative output weight "
+                         "that cancels the score at (1, 1)")
 
 
 # ---- count

@@ -134,22 +134,91 @@ def check_loss(seed, sizes, n, scale=1.0):
             -log_probabilities.mean()})
 
 
-def check_gradients(seed, sizes, n):
+def numpy_gradients(params, X, y, relu_slope_at_zero=0.0):
+    """[(grad_W, grad_b, residual)] of each layer, computed in NumPy, with ReLU's derivative at z = 0 taken as
+    `relu_slope_at_zero` (the course's convention: 0; 1 is the classic slip of `z >= 0`)."""
+    inputs, pre_activations = [X], []
+    for W, b in params[:-1]:
+        pre_activations.append(inputs[-1] @ W.T + b)
+        inputs.append(np.maximum(pre_activations[-1], 0))
+    logits = inputs[-1] @ params[-1][0].T + params[-1][1]
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    residual = probabilities
+    residual[np.arange(len(y)), y] -= 1
+    residual /= len(y)
+    layers = []
+    for layer in reversed(range(len(params))):
+        layers.insert(0, (residual.T @ inputs[layer], residual.sum(axis=0), residual))
+        if layer > 0:
+            z = pre_activations[layer - 1]
+            residual = (residual @ params[layer][0]) * np.where(z == 0, relu_slope_at_zero, z > 0)
+    return layers
+
+
+def check_gradients(seed, sizes, n, zeros_at_the_kink=False):
+    """zeros_at_the_kink: zero biases and an all-zero first image, so that every hidden pre-activation of that image
+    is exactly 0, where ReLU's derivative is taken as 0."""
     params, X, y = random_case(seed, sizes, n)
     case = describe(sizes, n)
+    if zeros_at_the_kink:
+        params = [(W, np.zeros_like(b)) for W, b in params]
+        X[0] = 0
+        case += ", zero biases and an all-zero first image (its hidden pre-activations are exactly 0)"
     _, grads = student_loss_and_gradients(params, X, y, case)
     _, expected = reference_loss_and_gradients(params, X, y)
+    kinked = numpy_gradients(params, X, y, relu_slope_at_zero=1.0) if zeros_at_the_kink else None
+    layers = numpy_gradients(params, X, y)
     for layer, ((grad_W, grad_b), (W_ref, b_ref)) in enumerate(zip(grads, expected), 1):
+        residual = layers[layer - 1][2]
         check_array(grad_W, W_ref, function=f"loss_and_gradients: grad_W{layer}", case=case, mistakes={
             MEAN_HINT: n * W_ref,
             Hint("a weight's gradient has the weight's shape (out, in): yours is its transpose",
                  fix="the residual (N, out) transposed, times the layer's input (N, in)"):
-                W_ref.T if W_ref.shape[0] == W_ref.shape[1] else None})
-        check_array(grad_b, b_ref, function=f"loss_and_gradients: grad_b{layer}", case=case, mistakes={MEAN_HINT: n * b_ref})
+                W_ref.T if W_ref.shape[0] == W_ref.shape[1] else None,
+            KINK_HINT: kinked[layer - 1][0] if kinked else None})
+        check_array(grad_b, b_ref, function=f"loss_and_gradients: grad_b{layer}", case=case, mistakes={
+            MEAN_HINT: n * b_ref,
+            BIAS_AXIS_HINT: residual.sum(axis=1) if residual.shape[0] != residual.shape[1] else None,
+            KINK_HINT: kinked[layer - 1][1] if kinked else None})
 
 
 MEAN_HINT = Hint("the loss is the mean over the batch: the gradients carry its 1/N",
                  fix="divide the residual of the logits by N, once")
+BIAS_AXIS_HINT = Hint("a bias's gradient sums the layer's residual over the batch (the images, the rows), one entry "
+                      "per unit: yours sums over the units, one entry per image",
+                      fix="residual.sum(axis=0), the residual being (N, out)")
+KINK_HINT = Hint("ReLU has no derivative at z = 0 and the course's convention (PyTorch's too) takes it as 0 there: "
+                 "yours lets the residual through where a pre-activation is exactly 0",
+                 fix="multiply by (z > 0), not (z >= 0), z being the pre-activation")
+
+
+def building_block_failure():
+    """(the function, its failure) of the first of the visible checks of init_params, forward and
+    loss_and_gradients (and the gradients' case at ReLU's kink) that fails now, or None if they all pass."""
+    for function, check, arguments in (
+            ("init_params", check_init, ([784, 128, 256, 10], 0)), ("forward", check_forward, (1, [6, 5, 4, 3], 7)),
+            ("loss_and_gradients", check_loss, (2, [6, 5, 4, 3], 7)),
+            ("loss_and_gradients", check_gradients, (3, [6, 5, 4, 3], 7)),
+            ("loss_and_gradients", check_gradients, (33, [4, 6, 5, 3], 5, True))):
+        try:
+            check(*arguments)
+        except CheckFailed as failure:
+            return function, failure
+        except Exception as error:  # not the student's function's own error (`call` tells those): say it anyway
+            return function, CheckFailed(f"{function}'s check raised {type(error).__name__}: {error}")
+    return None
+
+
+def blame(found):
+    """The lines that blame the function of building_block_failure() for a failure of predict."""
+    function, failure = found
+    return (f"\n  Your training and predict build on your other functions, and a check of {function} fails (fix "
+            f"{function} first):\n" + indented(failure))
+
+
+def indented(failure):
+    return "\n".join("  " + line for line in failure.full_message.splitlines())
 
 
 # ---- predict
@@ -163,15 +232,37 @@ def held_out_digits():
     return (held_out[:, :-1] / 255).astype(np.float32), held_out[:, -1].astype(np.int64)
 
 
+def predict_cell_error():
+    """The error that stopped the predict cell, as the kernel kept it (IPython keeps a cell's error in
+    sys.last_value), if the last error came from the cell that holds `def predict`; else None."""
+    import linecache
+    import sys
+
+    error = getattr(sys, "last_value", None)
+    traceback = getattr(error, "__traceback__", None)
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_code.co_name == "<module>" and frame.f_globals is globals() and "def predict(" in "".join(
+                linecache.getlines(frame.f_code.co_filename)):
+            return error
+        traceback = traceback.tb_next
+    return None
+
+
 def trained_predict(case):
     """The student's predict, after checking that the predict cell defined it."""
     try:
         return predict
     except NameError:
+        error = predict_cell_error()
+        stopped = (f"The cell stopped at {type(error).__name__}: {str(error).strip() or '(no message)'}"
+                   if error is not None else "")
+        found = building_block_failure()
         raise CheckFailed(f"predict ({case}): there is no function predict: the cell that defines it stopped before its "
                           "`def predict(X):`, at its `raise NotImplementedError()` or at an error in the training above "
-                          "the def. Replace the raise with your final training run, run the cell, and check that it "
-                          "ends without an error") from None
+                          "the def. " + (stopped.rstrip(".") + ". " if stopped else "") + "Replace the raise with your final "
+                          "training run, run the cell, and check that it ends without an error"
+                          + (blame(found) if found else "")) from None
 
 
 def check_predictions(X, y, case, bar=None):
@@ -193,7 +284,10 @@ def check_predictions(X, y, case, bar=None):
     accuracy = float(np.mean(got == y))
     print(f"{case}: accuracy {accuracy:.3f}")
     if bar is not None and accuracy < bar:
+        found = building_block_failure()
+        if found is not None:
+            raise CheckFailed(f"predict ({case}): accuracy {accuracy:.1%} is below the bar." + blame(found))
         raise CheckFailed(f"predict ({case}): accuracy {accuracy:.1%} is below the bar",
-                          hint=Hint("the tests above check each of your functions; if they pass, your training recipe "
-                                    "falls short", fix="measure your recipe on a validation split of X_train (more "
-                                                       "epochs, another learning rate)"))
+                          hint=Hint("your init_params, forward and loss_and_gradients pass their checks: your training "
+                                    "recipe falls short", fix="measure your recipe on a validation split of X_train "
+                                                              "(more epochs, another learning rate)"))
