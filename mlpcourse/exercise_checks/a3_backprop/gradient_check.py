@@ -14,9 +14,9 @@ class Cubic:
     """f(x) = Σ (c x³ + d x²), a test function whose centred difference is known exactly.
 
     A cubic has f''' = 6c and no higher derivatives, so by Taylor's formula, exactly,
-      centred difference  = f'(x) + ε² c             with f'(x) = 3c x² + 2d x,
-      one-sided (forward) = f'(x) + ε (3c x + d) + ε² c.
-    The only other error is rounding, about 1e-16 |f| / ε: below 1e-11 for the sizes used here.
+      centred difference  = f'(x) + h² c             with f'(x) = 3c x² + 2d x,
+      one-sided (forward) = f'(x) + h (3c x + d) + h² c.
+    The only other error is rounding, about 1e-16 |f| / h: below 1e-11 for the sizes used here.
     """
 
     def __init__(self, seed, shape):
@@ -53,7 +53,7 @@ class Recording:
                               f"nudged ({len(untouched)} of {x.size} entries never were)",
                               hint=Hint("the gradient is estimated entry by entry, from the values of f with that "
                                         "entry moved a step away from x and every other entry held fixed",
-                                        fix="evaluate f at x with each entry moved by +ε and by −ε in turn (then put "
+                                        fix="evaluate f at x with each entry moved by +h and by −h in turn (then put "
                                             "it back)"))
 
 
@@ -73,19 +73,27 @@ def check_numerical_gradient(seed, shape, eps):
     got = call(numerical_gradient, recording, x, eps=eps, case=case)
     recording.check_each_entry_was_nudged(f.x, eps, case)
     centred, forward = f.centred(eps), f.forward_difference(eps)
-    backward = 2 * centred - forward  # (f(x) − f(x − ε)) / ε
+    backward = 2 * centred - forward  # (f(x) − f(x − h)) / h
     check_array(got, centred, function="numerical_gradient", case=case,
                 rtol=GRADCHECK_RTOL, atol=GRADCHECK_ATOL, mistakes={
-                    Hint("that is the one-sided difference from x forward: its error is of order ε, while the centred "
+                    Hint("that is the one-sided difference from x forward: its error is of order h, while the centred "
                          "one, symmetric about x, cancels that term", fix="use centred differences, "
-                         "(f(x + ε) − f(x − ε)) / 2ε"): forward,
-                    Hint("that is the one-sided difference from x backward, (f(x) − f(x − ε)) / ε: its error is of "
-                         "order ε, while the centred one, symmetric about x, cancels that term",
-                         fix="use centred differences, (f(x + ε) − f(x − ε)) / 2ε"): backward,
-                    Hint("your estimate is twice the gradient: the two points x + ε and x − ε are 2ε apart",
-                         fix="divide by 2ε, not ε"): 2 * centred,
+                         "(f(x + h) − f(x − h)) / 2h"): forward,
+                    Hint("that is the one-sided difference from x backward, (f(x) − f(x − h)) / h: its error is of "
+                         "order h, while the centred one, symmetric about x, cancels that term",
+                         fix="use centred differences, (f(x + h) − f(x − h)) / 2h"): backward,
+                    Hint("your estimate is twice the gradient: the two points x + h and x − h are 2h apart",
+                         fix="divide by 2h, not h"): 2 * centred,
                     Hint("your estimate has the opposite sign: a slope is the rise from the lower point to the upper one",
-                         fix="f(x + ε) − f(x − ε), not f(x − ε) − f(x + ε): check the sign"): -centred})
+                         fix="f(x + h) − f(x − h), not f(x − h) − f(x + h): check the sign"): -centred})
+
+
+def left_nudged(x, eps):
+    """The classic ways of leaving x changed, as check_array's mistakes."""
+    return {Hint("x still holds x − h after the call: the caller's array was left changed",
+                 fix="put each entry of x back to its original value, saved before you nudge it"): x - eps,
+            Hint("x still holds x + h after the call: the caller's array was left changed",
+                 fix="put each entry of x back to its original value, saved before you nudge it"): x + eps}
 
 
 def check_x_is_restored(seed, shape, eps):
@@ -94,17 +102,37 @@ def check_x_is_restored(seed, shape, eps):
     f = Cubic(seed, shape)
     recording, x, case = Recording(f), f.x.copy(), f"x of shape {shape} after the call"
     call(numerical_gradient, recording, x, eps=eps, case=cubic_case(shape, eps))
-    # Putting the saved value back restores x exactly, and x + ε − ε differs from x by a rounding of about
+    # Putting the saved value back restores x exactly, and x + h − h differs from x by a rounding of about
     # 1e-16 · |x| (entries here are below 3), which we accept: atol 1e-12 (rtol 0, since the entries' size is known)
-    # still catches an entry left off by ε >= 1e-3.
+    # still catches an entry left off by h >= 1e-3.
     check_array(x, f.x, function="numerical_gradient", case=case, rtol=0, atol=1e-12,
-                mistakes={Hint("x still holds x − ε after the call: the caller's array was left changed",
-                               fix="put each entry of x back to its original value, saved before you nudge it"):
-                              f.x - eps,
-                          Hint("x still holds x + ε after the call: the caller's array was left changed",
-                               fix="put each entry of x back to its original value, saved before you nudge it"):
-                              f.x + eps})
+                mistakes=left_nudged(f.x, eps))
     recording.check_each_entry_was_nudged(f.x, eps, case)
+
+
+# Entries for which, with the step 1e-5, x + h − 2h + h (or x + h − h) is not x again in float64: 0.1 + 1e-5 − 2e-5 +
+# 1e-5 is 0.1 − 1.4e-17, 0.7 and 1.1 come back off by 1.1e-16 and 2.2e-16 (0.3 would come back exactly).
+ROUNDING_X, ROUNDING_EPS = np.array([0.1, 0.2, 0.7, 1.1]), 1e-5
+
+
+def check_x_is_restored_exactly():
+    """x holds exactly its original values after the call, for entries where adding and subtracting the step
+    does not give them back in float64."""
+    x, case = ROUNDING_X.copy(), f"x = {ROUNDING_X.tolist()} after the call, eps={ROUNDING_EPS:g}"
+    recording = Recording(lambda x: float(np.sum(x**2)))
+    call(numerical_gradient, recording, x, eps=ROUNDING_EPS, case=f"Σ x², x = {ROUNDING_X.tolist()}, eps={ROUNDING_EPS:g}")
+    check_array(x, ROUNDING_X, function="numerical_gradient", case=case, rtol=0, atol=ROUNDING_EPS / 2,
+                mistakes=left_nudged(ROUNDING_X, ROUNDING_EPS))
+    changed = np.flatnonzero(x != ROUNDING_X)
+    if changed.size:
+        i = changed[0]
+        raise CheckFailed(f"numerical_gradient ({case}): entry {i} of x is {x[i]!r}, was {ROUNDING_X[i]!r} (off by "
+                          f"{x[i] - ROUNDING_X[i]:.1e}; {changed.size} of {x.size} entries changed)",
+                          hint=Hint("x is back only up to rounding: in floating point, adding a step and taking it "
+                                    "away again does not always give back the number you started with",
+                                    fix="save each entry before you nudge it and assign the saved value back "
+                                        "(x[index] = original), instead of adding and subtracting eps"))
+    recording.check_each_entry_was_nudged(ROUNDING_X, ROUNDING_EPS, case)
 
 
 # ---- relative-error
@@ -123,7 +151,7 @@ def check_relative_error(a, b, case):
         raise CheckFailed(f"relative_error ({case}): returned nan.", hint=Hint(
             "two arrays of zeros agree perfectly, so their relative error is 0: yours divided 0 by 0",
             fix="take the denominator at least np.finfo(np.float64).tiny"))
-    difference, size = np.abs(a - b), np.maximum(np.abs(a), np.abs(b))
+    difference, size, sums = np.abs(a - b), np.maximum(np.abs(a), np.abs(b)), np.abs(a) + np.abs(b)
     norms, means = np.linalg.norm(a) + np.linalg.norm(b), np.mean(np.abs(a) + np.abs(b))
     check_scalar(got, reference_relative_error(a, b), function="relative_error", case=case, mistakes={
         Hint("a difference alone means nothing without the size of the gradients: you did not divide by the scale",
@@ -131,6 +159,15 @@ def check_relative_error(a, b, case):
         Hint("you measured entry by entry: an entry whose true value is 0 then counts as a 100 % error, although "
              "nothing is wrong", fix="measure against the scale of the whole array, max(|a| + |b|)"):
             np.max(np.divide(difference, size, out=np.zeros_like(size), where=size > 0)),
+        Hint("you divided entry by entry, each |a_i − b_i| by its own |a_i| + |b_i|: an entry whose true value is "
+             "0 then counts as a 100 % error, although nothing is wrong; the course measures the largest "
+             "disagreement against the scale of the whole array",
+             fix="divide the largest |a − b| by the largest |a| + |b|, max|a − b| / max(|a| + |b|)"):
+            np.max(np.divide(difference, sums, out=np.zeros_like(sums), where=sums > 0)),
+        Hint("your scale adds the largest entry of a to the largest entry of b, which may sit at different "
+             "places: the course's scale pairs the entries at the same place before taking the largest",
+             fix="divide by np.max(np.abs(a) + np.abs(b)), not np.max(np.abs(a)) + np.max(np.abs(b))"):
+            np.max(difference) / max(np.max(np.abs(a)) + np.max(np.abs(b)), np.finfo(np.float64).tiny),
         Hint("you measured with norms: the course's relative error compares the largest entries",
              fix="use the maxima, max|a − b| / max(|a| + |b|), not the norms"):
             np.linalg.norm(a - b) / norms if norms else 0.0,

@@ -26,9 +26,17 @@ def numbered_data(n, d=3):
 
 
 def one_epoch(X, y, batch_size, generator, case):
-    """The student's batches of one epoch, as a list of (X_batch, y_batch) pairs of arrays."""
+    """The student's batches of one epoch, as a list of (X_batch, y_batch) pairs of arrays; fails if the call
+    changed the caller's X or y (given copies, so that the caller's X and y stay as they were)."""
+    X_given, y_given = X.copy(), y.copy()
     # list() runs a generator function's body: wrapped so that an error there names iterate_minibatches too
-    batches = call(wraps(iterate_minibatches)(lambda: list(iterate_minibatches(X, y, batch_size, generator))), case=case)
+    batches = call(wraps(iterate_minibatches)(lambda: list(iterate_minibatches(X_given, y_given, batch_size, generator))),
+                   case=case)
+    if not (np.array_equal(X_given, X) and np.array_equal(y_given, y)):
+        raise CheckFailed(f"iterate_minibatches ({case}): the X or y passed in was changed; the caller's X and y must "
+                          "stay as they were.",
+                          hint=Hint("shuffling in place changes the caller's arrays", fix="do not shuffle X and y in "
+                                    "place; index them with a permutation, X[order]"))
     for index, pair in enumerate(batches):
         if not isinstance(pair, tuple) or len(pair) != 2:
             raise CheckFailed(f"iterate_minibatches ({case}): batch {index} is a {type(pair).__name__}, "
@@ -60,12 +68,7 @@ def size_hint(sizes, expected):
 def check_minibatch_contents(n, batch_size, seed, case):
     """Sizes, every sample once, X and y kept together, the caller's arrays unchanged."""
     X, y = numbered_data(n)
-    X_given, y_given = X.copy(), y.copy()
-    batches = one_epoch(X_given, y_given, batch_size, np.random.default_rng(seed), case)
-    if not (np.array_equal(X_given, X) and np.array_equal(y_given, y)):
-        raise CheckFailed(f"iterate_minibatches ({case}): the X or y passed in was changed.",
-                          hint=Hint("shuffling in place changes the caller's arrays", fix="do not shuffle X and y in "
-                                    "place; index them with a permutation, X[order]"))
+    batches = one_epoch(X, y, batch_size, np.random.default_rng(seed), case)
     expected_sizes = [min(batch_size, n - start) for start in range(0, n, batch_size)]
     sizes = [len(y_batch) for _, y_batch in batches]
     check_equal(sizes, expected_sizes, function="iterate_minibatches: the batch sizes", case=case,

@@ -138,7 +138,7 @@ def check_ends(seed, shape, p, case):
                      fix="return zeros without computing 1 / (1 − p)") if p == 1 else
                 Hint("with p = 0 the kept units are scaled by 1 / (1 − 0) = 1: your code divided by p",
                      fix="divide by the keep probability 1 − p, not by p"))
-        raise CheckFailed(f"Dropout with p={p} ({case}): {type(error).__name__}: {error}", hint=hint) from None
+        raise CheckFailed(failure.full_message, hint=hint) from error  # checks.call's message: the error, your line
     check_array(got, reference.forward(x), function=f"Dropout.forward with p={p}", case=case,
                 mistakes={Hint(f"with p = 0 every unit is kept and the output is x: {DROP_PROBABILITY}, and "
                                f"{KEEP_MASK}", fix="keep a unit where its random number is >= p"):
