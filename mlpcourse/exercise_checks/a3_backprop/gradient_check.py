@@ -126,7 +126,7 @@ def check_x_is_restored_exactly():
     changed = np.flatnonzero(x != ROUNDING_X)
     if changed.size:
         i = changed[0]
-        raise CheckFailed(f"numerical_gradient ({case}): entry {i} of x is {x[i]!r}, was {ROUNDING_X[i]!r} (off by "
+        raise CheckFailed(f"numerical_gradient ({case}): entry {i} of x is {float(x[i])!r}, was {float(ROUNDING_X[i])!r} (off by "
                           f"{x[i] - ROUNDING_X[i]:.1e}; {changed.size} of {x.size} entries changed)",
                           hint=Hint("x is back only up to rounding: in floating point, adding a step and taking it "
                                     "away again does not always give back the number you started with",
