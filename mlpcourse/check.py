@@ -44,8 +44,10 @@ def locate(notebook_path):
 def check(notebook_path, hints=None):
     """Grade one notebook as the batch grader does, its failures shown at hint level `hints` (default: the level
     set in this process, else checks.DEFAULT_HINT_LEVEL); return [(test cell id, points earned, points possible, failure)]."""
-    with checks.hints_at(hints or checks.hint_level()):
-        return _check(notebook_path)
+    level = hints or checks.hint_level()
+    with checks.hints_at(level):
+        results = _check(notebook_path)
+    return [(test, earned, points, failure and checks.at_level(failure, level)) for test, earned, points, failure in results]
 
 
 def _check(notebook_path):

@@ -48,7 +48,8 @@ class Result:
     status: str = GRADED
     detail: str = ""
     cell_scores: dict = None        # {grade id: points earned}
-    tests: list = None              # [{"id", "points", "earned", "message"}]: each graded test, its failure message or None
+    tests: list = None              # [{"id", "points", "earned", "message"}]: each graded test, its failure message
+                                    # (with every hint level: the class report matches mistakes by them) or None
     flags: list = field(default_factory=list)  # what looked like cheating, for a person to look at
 
 

@@ -27,7 +27,7 @@ import nbformat
 
 from . import cells
 from .channel import ChannelBroken, ChannelTimeout
-from .checks import STUDENT_KERNEL
+from .checks import STUDENT_KERNEL, at_level, hint_level
 from .exercise_checks import loaded_checks
 from .sandbox import Sandbox
 from .statuses import CHANNEL_BROKEN, GRADED, KERNEL_DIED, OUT_OF_MEMORY, TIMED_OUT
@@ -176,14 +176,14 @@ class SealedRun:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
                 exec(compile(tree, f"<{cell.id}>", "exec"), self.namespace)
         except Exception as error:  # the verdict: a check failed, or the student's code raised
-            failure = f"{type(error).__name__}: {error}"
+            failure = f"{type(error).__name__}: {getattr(error, 'full_message', error)}"  # every hint level: the record
         text = printed.getvalue()
         if self.notices:
             text += "note: your code gave warnings (they cost nothing, but may point to a problem):\n" + \
                     "".join(f"  {notice}\n" for notice in self.notices)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=self._cap(text))] if text else []
         if failure:
-            message = self._cap(failure)
+            message = self._cap(at_level(failure, hint_level()))  # what the student sees: the chosen hint level
             name, _, value = message.partition(": ")
             cell.outputs.append(nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[message]))
         return failure

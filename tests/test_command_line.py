@@ -48,7 +48,7 @@ def test_check_grades_a_learners_notebook_with_the_hidden_tests_and_shows_the_hi
     assert "FAIL  test_linear_backward_bias  0/2" in lines
     assert "FAIL  test_relu_backward  0/2" in lines  # caught only by a hidden test (inputs exactly at 0)
     assert "PASS  test_linear_forward  2/2" in lines
-    assert "hint: at x = 0 take the derivative as 0" in result.stdout
+    assert "hint: at x = 0 ReLU has no derivative, and the convention (PyTorch's) takes it as 0" in result.stdout
     assert "### BEGIN HIDDEN TESTS" not in result.stdout and "check_relu(52" not in result.stdout
     assert lines[-1] == "score: 7 / 11"
 
