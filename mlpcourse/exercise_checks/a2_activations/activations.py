@@ -15,15 +15,19 @@ REFERENCE = {"sigmoid": Sigmoid(), "tanh": Tanh(), "relu": ReLU(), "relu6": ReLU
 MISTAKES = {}  # {function name: {hint: f}}, f(x) being what a classic mistake returns; filled in section by section
 
 
-def compare(name, student, module, part, seed, shape, kinks, mistakes):
+def compare(name, student, module, part, seed, shape, kinks, mistakes, kink_points=()):
     """Compare student(x) with the module's function(x) (part="forward") or derivative(x) (part="derivative"),
     for x of the given shape drawn at random (over about ±10) with its first entries set to `kinks`.
 
     mistakes: {hint: f} where f(x) is what a classic mistake returns (None: it cannot happen here).
+    kink_points: where the activation has no derivative; the case text names those among `kinks`.
     """
     x = 3 * np.random.default_rng(seed).standard_normal(shape)
     x.flat[:len(kinks)] = kinks
     case = f"shape {shape}" + (", including x = " + ", ".join(f"{k:g}" for k in kinks) if len(kinks) else "")
+    at_kinks = [k for k in kink_points if k in kinks]
+    if at_kinks:
+        case += f" (the kink{'s' if len(at_kinks) > 1 else ''}: x = " + ", ".join(f"{k:g}" for k in at_kinks) + ")"
     expected = module.function(x) if part == "forward" else module.derivative(x)
     with np.errstate(all="ignore"):  # a mistaken formula may overflow: that is for the student's answer to show
         wrong = {hint: f(x) for hint, f in mistakes.items()}
@@ -38,7 +42,10 @@ def check_activation(name, student, seed, shape, kinks=()):
     MISTAKES[name]."""
     activation = name.removesuffix("_derivative")
     compare(name, student, REFERENCE[activation], "forward" if name == activation else "derivative", seed, shape,
-            kinks, MISTAKES.get(name, {}))
+            kinks, MISTAKES.get(name, {}), KINK_POINTS.get(activation, ()))
+
+
+KINK_POINTS = {"relu": (0.0,), "relu6": (0.0, 6.0), "selu": (0.0,)}  # where REFERENCE's activations have no derivative
 
 
 def sigmoid_by_numpy(x):
@@ -156,10 +163,10 @@ def with_parameter(mistakes, parameter):
 def check_leaky_relu(seed, shape, slope, part, kinks=()):
     if part == "forward":
         compare(f"leaky_relu(x, {slope})", lambda x: leaky_relu(x, slope), LeakyReLU(slope), part, seed, shape,
-                kinks, with_parameter(LEAKY_RELU_MISTAKES, slope))
+                kinks, with_parameter(LEAKY_RELU_MISTAKES, slope), (0.0,))
     else:
         compare(f"leaky_relu_derivative(x, {slope})", lambda x: leaky_relu_derivative(x, slope), LeakyReLU(slope),
-                part, seed, shape, kinks, with_parameter(LEAKY_RELU_DERIVATIVE_MISTAKES, slope))
+                part, seed, shape, kinks, with_parameter(LEAKY_RELU_DERIVATIVE_MISTAKES, slope), (0.0,))
 
 
 # ---- relu6
@@ -172,6 +179,10 @@ MISTAKES["relu6_derivative"] = {
          fix="use 0 < x < 6, both strict"): lambda x: ((x >= 0) & (x <= 6)).astype(x.dtype),
     Hint("above 6 ReLU6 is constant, so its slope is 0 there too; yours is 1",
          fix="1 only where 0 < x < 6"): lambda x: (x > 0).astype(x.dtype),
+    Hint("at the upper kink x = 6 PyTorch takes the derivative as 0, like the flat side above it; you give 1 there",
+         fix="use x < 6, not x <= 6"): lambda x: ((x > 0) & (x <= 6)).astype(x.dtype),
+    Hint("at the lower kink x = 0 PyTorch takes the derivative as 0, like ReLU's; you give 1 there",
+         fix="use x > 0, not x >= 0"): lambda x: ((x >= 0) & (x < 6)).astype(x.dtype),
 }
 
 
@@ -199,6 +210,8 @@ def check_prelu(seed, n, c, n_slopes, part, zeros=False):
                                   np.where(x > 0, weight * x, x)})
         return
     grad_x, grad_weight = call(prelu_backward, g, x, weight, case=case)
+    swapped = Hint("the two gradients are returned in the wrong order: these values are the other one's",
+                   fix="return grad_x, grad_weight, in the order of the docstring")
     if part == "input":
         check_array(grad_x, grad_x_expected, function="prelu_backward: grad_x", case=case,
                     mistakes={Hint("for x <= 0 the derivative is not 0 (that would be ReLU's): the negative side "
@@ -207,7 +220,8 @@ def check_prelu(seed, n, c, n_slopes, part, zeros=False):
                                    fix="use x > 0, not x >= 0"): g * np.where(x >= 0, 1.0, weight),
                               Hint("the upstream gradient is missing: ∂L/∂x needs ∂L/∂y (the chain rule)",
                                    fix="multiply the local derivative by grad_output"):
-                                  np.where(x > 0, 1.0, weight) * np.ones_like(x)})
+                                  np.where(x > 0, 1.0, weight) * np.ones_like(x),
+                              swapped: grad_weight_expected})
         return
     per_entry = np.where(x > 0, 0.0, g * x)
     mistakes = {Hint("each slope is used by many entries: its gradient collects all their contributions, and has "
@@ -226,7 +240,8 @@ def check_prelu(seed, n, c, n_slopes, part, zeros=False):
                      fix="sum over the batch (axis 0) only, into shape (C,)"):
                     np.array([per_entry.sum()]) if n_slopes > 1 else None,
                 Hint("grad_weight must have weight's shape (1,), not be a bare number", fix="e.g. np.array([total])"):
-                    per_entry.sum() if n_slopes == 1 else None}
+                    per_entry.sum() if n_slopes == 1 else None,
+                swapped: grad_x_expected}
     check_array(grad_weight, grad_weight_expected, function="prelu_backward: grad_weight", case=case,
                 mistakes={hint: wrong for hint, wrong in mistakes.items() if wrong is not None})
 
@@ -253,13 +268,44 @@ ELU_DERIVATIVE_MISTAKES = {  # {hint: f(x, α)}, what a classic mistake in ELU's
 }
 
 
+ELU_OVERFLOW = Hint("e^x overflows for a large positive x (e^1000 = inf), even in the branch np.where throws away (it "
+                    "computes both branches on every element): the exponential must never see a large positive input",
+                    fix="take the exponential of np.minimum(x, 0): the negative branch only needs x <= 0")
+ELU_PRECISION = Hint("e^x − 1 loses most of its digits for a tiny |x|: e^x rounds to a float next to 1, and the "
+                     "subtraction cancels the digits they share (for x = −10⁻¹² about 4 digits are left)",
+                     fix="np.expm1(x) computes e^x − 1 without that cancellation")
+
+
+def check_elu_extremes(alpha, part):
+    """elu (part="forward") or elu_derivative at x = ±1000 and 710 without any overflow, and for the forward pass
+    exact (to rtol 1e-8, no absolute tolerance) at tiny negative x, as the notebook's text asks."""
+    function, name = (elu, f"elu(x, {alpha})") if part == "forward" else (elu_derivative, f"elu_derivative(x, {alpha})")
+    module = ELU(alpha)
+    reference = module.function if part == "forward" else module.derivative
+    student = lambda x: function(x, alpha)
+    student.__name__ = name
+    x, case = np.array([1000.0, 710.0, -1000.0]), "x = 1000, 710, −1000: no overflow"
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            got = call(student, x, case=case)
+        except CheckFailed as failure:  # the student's function raised: an overflow has its own hint
+            if isinstance(failure.__cause__, FloatingPointError):
+                raise CheckFailed(f"{name} ({case}): NumPy reports '{failure.__cause__}'", hint=ELU_OVERFLOW) from None
+            raise
+    check_array(got, reference(x), function=name, case=case)
+    if part == "forward":
+        x, case = np.array([-1e-12, -3e-10, -1e-8]), "tiny negative x = −10⁻¹², −3·10⁻¹⁰, −10⁻⁸, to full precision"
+        check_array(call(student, x, case=case), reference(x), function=name, case=case, atol=0.0,
+                    mistakes={ELU_PRECISION: alpha * (np.exp(x) - 1)})
+
+
 def check_elu(seed, shape, alpha, part, kinks=()):
     if part == "forward":
         compare(f"elu(x, {alpha})", lambda x: elu(x, alpha), ELU(alpha), part, seed, shape, kinks,
-                with_parameter(ELU_MISTAKES, alpha))
+                with_parameter(ELU_MISTAKES, alpha), (0.0,))
     else:
         compare(f"elu_derivative(x, {alpha})", lambda x: elu_derivative(x, alpha), ELU(alpha), part, seed, shape,
-                kinks, with_parameter(ELU_DERIVATIVE_MISTAKES, alpha))
+                kinks, with_parameter(ELU_DERIVATIVE_MISTAKES, alpha), (0.0,))
 
 
 # ---- selu
@@ -271,6 +317,8 @@ def as_selu(elu_mistakes):
 MISTAKES["selu"] = {  # SELU is λ·ELU_α: ELU's own mistakes (made in elu or in selu) come last
     Hint("the scale λ multiplies both sides of SELU, the positive one too", fix="SELU_SCALE * elu(x, SELU_ALPHA)"):
         lambda x: np.where(x > 0, x, SELU.SCALE * SELU.ALPHA * np.expm1(np.minimum(x, 0))),
+    Hint("the scale λ multiplies both sides of SELU, the negative one too", fix="SELU_SCALE * elu(x, SELU_ALPHA)"):
+        lambda x: np.where(x > 0, SELU.SCALE * x, SELU.ALPHA * np.expm1(np.minimum(x, 0))),
     Hint("SELU uses ELU with α = SELU_ALPHA, not the default α = 1", fix="elu(x, SELU_ALPHA)"):
         lambda x: SELU.SCALE * np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
     **as_selu(ELU_MISTAKES),
@@ -279,6 +327,9 @@ MISTAKES["selu_derivative"] = {
     Hint("the scale λ multiplies both sides of SELU, and so both sides of its derivative: the positive side was left "
          "unscaled", fix="λ for x > 0, not 1: SELU_SCALE * elu_derivative(x, SELU_ALPHA)"):
         lambda x: np.where(x > 0, 1.0, SELU.SCALE * SELU.ALPHA * np.exp(np.minimum(x, 0))),
+    Hint("the scale λ multiplies both sides of SELU, and so both sides of its derivative: the negative side was left "
+         "unscaled", fix="λ·α·eˣ for x <= 0: SELU_SCALE * elu_derivative(x, SELU_ALPHA)"):
+        lambda x: np.where(x > 0, SELU.SCALE, SELU.ALPHA * np.exp(np.minimum(x, 0))),
     Hint("the factor α of the negative branch was lost in differentiating: a constant factor stays, keep the α",
          fix="λ·α·eˣ for x <= 0"):
         lambda x: SELU.SCALE * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
@@ -352,6 +403,13 @@ MISTAKES["gelu_derivative"] = {
     Hint("the density φ = Φ' has the wrong exponent: differentiate erf through its argument x/√2",
          fix="φ(x) = e^(−x²/2)/√(2π): the exponent is −x²/2"):
         lambda x: normal_cdf(x) + x * np.exp(-x**2) / np.sqrt(2 * np.pi),
+    Hint("GELU is a product, x·Φ(x): by the product rule each factor is differentiated in turn, and yours has only "
+         "the term in which Φ was; the other, Φ itself, is missing",
+         fix="Φ(x) + x·φ(x), with Φ(x) = ½(1 + erf(x/√2))"):
+        lambda x: x * np.exp(-x**2 / 2) / np.sqrt(2 * np.pi),
+    Hint("the density φ = Φ' has the wrong constant in front: the chain rule's factor from erf's argument x/√2 "
+         "was lost (φ must integrate to 1)", fix="φ(x) = e^(−x²/2)/√(2π), not /√π"):
+        lambda x: normal_cdf(x) + x * np.exp(-x**2 / 2) / np.sqrt(np.pi),
 }
 GELU_TANH_IGNORED = Hint('approximate="tanh" asks for the tanh formula, not the exact erf one: the argument was ignored',
                          fix='branch on it: if approximate == "tanh", replace Φ(x) by ½(1 + tanh u)')

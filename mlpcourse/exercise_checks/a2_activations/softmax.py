@@ -18,20 +18,35 @@ def logits(seed, shape, scale=3.0):
     return scale * np.random.default_rng(seed).standard_normal(shape)
 
 
-def call_student(function, *args, case, overflow_hint):
+def call_student(function, *args, case, overflow_hint, unstable=None):
     """The student's function(*args), any exception it raises turned into a failed check naming the function and
     the case: NumPy's floating-point warnings (overflow, 0/0, log(0)) become errors whose hint is `overflow_hint`,
-    and a shape error that has no hint yet (a wrong axis) gets one that explains the axes."""
+    or the hint of `unstable` ({hint: output}, classic mistakes that fail in the same way) whose output the
+    function gives when run again without the errors; a shape error that has no hint yet (a wrong axis) gets one
+    that explains the axes."""
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
             return call(function, *args, case=case)
         except CheckFailed as failure:
             cause = failure.__cause__
             if isinstance(cause, FloatingPointError):
-                raise CheckFailed(f"{function.__name__} ({case}): NumPy reports '{cause}'", hint=overflow_hint) from None
+                raise CheckFailed(f"{function.__name__} ({case}): NumPy reports '{cause}'",
+                                  hint=unstable_mistake(function, args, unstable or {}) or overflow_hint) from None
             if isinstance(cause, ValueError) and "\n  hint: " not in failure.full_message:
                 raise CheckFailed(failure.full_message, hint=AXIS_HINT) from None
             raise
+
+
+def unstable_mistake(function, args, unstable):
+    """The hint of `unstable` ({hint: output}) whose output function(*args) gives when NumPy's floating-point
+    errors are ignored (None: none, or the function fails anyway)."""
+    with np.errstate(all="ignore"):
+        try:
+            got = np.asarray(call(function, *args, case="again, NumPy's warnings ignored"))
+        except CheckFailed:
+            return None
+    return next((hint for hint, wrong in unstable.items()
+                 if wrong.shape == got.shape and np.allclose(got, wrong, equal_nan=True)), None)
 
 
 def naive(formula, x):
@@ -67,9 +82,16 @@ def softmax_mistakes(x):
     return mistakes
 
 
+GLOBAL_SHIFT_HINT = Hint("you shifted by the maximum of the whole array, but the shift that leaves softmax unchanged "
+                         "is one per row: a row far below the array's maximum underflows to 0/0",
+                         fix="subtract each row's own maximum, x.max(axis=-1, keepdims=True)")
+
+
 def check_softmax(x, case):
     expected = Softmax()(x)
-    got = call_student(softmax, x.copy(), case=case, overflow_hint=SOFTMAX_OVERFLOW_HINT)
+    global_shift = naive(lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(axis=-1, keepdims=True), x)
+    got = call_student(softmax, x.copy(), case=case, overflow_hint=SOFTMAX_OVERFLOW_HINT,
+                       unstable={GLOBAL_SHIFT_HINT: global_shift})
     check_array(got, expected, function="softmax", case=case, mistakes=softmax_mistakes(x))
 
 
@@ -82,7 +104,10 @@ LOG_SOFTMAX_OVERFLOW_HINT = Hint("log(softmax(x)) takes log(0) = −inf when a p
 
 def check_log_softmax(x, case):
     expected = LogSoftmax()(x)
-    got = call_student(log_softmax, x.copy(), case=case, overflow_hint=LOG_SOFTMAX_OVERFLOW_HINT)
+    shifted = x - x.max()
+    global_shift = naive(lambda x: shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True)), x)
+    got = call_student(log_softmax, x.copy(), case=case, overflow_hint=LOG_SOFTMAX_OVERFLOW_HINT,
+                       unstable={GLOBAL_SHIFT_HINT: global_shift})
     m = x.max(axis=-1, keepdims=True)
     check_array(got, expected, function="log_softmax", case=case,
                 mistakes={Hint("the shift m was taken inside the log-sum but not from x: the two terms must be "
@@ -93,6 +118,11 @@ def check_log_softmax(x, case):
 
 
 # ---- backward
+FIRST_AXIS_HINT = Hint("the sum runs over the first axis, down the batch: the backward pass, like the forward one, "
+                       "acts on each row (the classes, the last axis) separately",
+                       fix="sum along axis=-1, with keepdims=True")
+
+
 def backward_case(seed, shape, module):
     """The module's output for random logits, a random upstream gradient, and the module's ∂L/∂x."""
     rng = np.random.default_rng(seed)
@@ -108,13 +138,14 @@ def check_softmax_backward(seed, shape):
     check_array(got, expected, function="softmax_backward", case=case,
                 mistakes={Hint("softmax is not element by element: yours keeps only the Jacobian's diagonal, each "
                                "output's dependence on its own input, and drops the sum over the row",
-                               fix="y_j(g_j − Σᵢ gᵢyᵢ)"):
+                               fix="y_j(G_j − Σᵢ G_i y_i)"):
                               g * y * (1 - y),
                           Hint("the sum over the row lost its weights: the sum is weighted by y",
-                               fix="y_j(g_j − Σᵢ gᵢ yᵢ), not y_j(g_j − Σᵢ gᵢ)"):
+                               fix="y_j(G_j − Σᵢ G_i y_i), not y_j(G_j − Σᵢ G_i)"):
                               y * (g - g.sum(axis=-1, keepdims=True)),
                           Hint("the upstream gradient is missing: the backward pass multiplies by ∂L/∂y (the chain rule)",
-                               fix="y_j(g_j − Σᵢ gᵢyᵢ), with g = grad_output"): y * (1 - y)})
+                               fix="y_j(G_j − Σᵢ G_i y_i), with G = grad_output"): y * (1 - y),
+                          FIRST_AXIS_HINT: y * (g - (g * y).sum(axis=0, keepdims=True)) if y.ndim > 1 else None})
 
 
 def check_log_softmax_backward(seed, shape):
@@ -126,9 +157,10 @@ def check_log_softmax_backward(seed, shape):
     check_array(got, expected, function="log_softmax_backward", case=case,
                 mistakes={Hint("the second term lost the upstream gradient: every z_i of the row depends on x_j, so "
                                "it collects the gradient of the whole row",
-                               fix="g_j − y_j Σᵢ gᵢ: multiply softmax by the row sum of the upstream gradient"): g - y,
-                          Hint("the second term pairs y_j with g_j alone, but every z_i of the row depends on x_j: it "
-                               "collects the whole row", fix="g_j − y_j Σᵢ gᵢ, not g_j − y_j g_j"):
+                               fix="G_j − y_j Σᵢ G_i: multiply softmax by the row sum of the upstream gradient"): g - y,
+                          Hint("the second term pairs y_j with G_j alone, but every z_i of the row depends on x_j: it "
+                               "collects the whole row", fix="G_j − y_j Σᵢ G_i, not G_j − y_j G_j"):
                               g - y * g,
                           Hint("z is the log-softmax, not the softmax: the softmax is y = e^z", fix="np.exp(z)"):
-                              g - z * g.sum(axis=-1, keepdims=True)})
+                              g - z * g.sum(axis=-1, keepdims=True),
+                          FIRST_AXIS_HINT: g - y * g.sum(axis=0, keepdims=True) if y.ndim > 1 else None})
