@@ -113,7 +113,12 @@ def check_l1(seed, shapes, strength, part, zeros=False):
             Hint("the strength λ is missing from the gradient", fix="multiply the sign by the strength λ"):
                 [np.sign(w) for w in weights],
             Hint("at w = 0, where |w| has a kink, the convention takes the gradient as 0, not ±λ",
-                 fix="use np.sign(w): np.sign(0) is 0"): [strength * np.where(w >= 0, 1.0, -1.0) for w in weights]})
+                 fix="use np.sign(w): np.sign(0) is 0"): [strength * np.where(w >= 0, 1.0, -1.0) for w in weights],
+            Hint("the gradient points the way the penalty grows, and |w| grows as w moves away from 0: your gradient "
+                 "has the opposite sign (the minus of the descent step is the optimizer's, not the gradient's)",
+                 fix="λ·sign(w), without the minus"): [-strength * np.sign(w) for w in weights],
+            Hint("that is each weight's share of the penalty, λ|w|, not its slope: differentiate |w| with respect to w",
+                 fix="the derivative of λ|w| is λ·sign(w)"): [strength * np.abs(w) for w in weights]})
 
 
 # ---- l2
@@ -143,4 +148,8 @@ def check_l2(seed, shapes, strength, part, zeros=False):
                                      fix="the derivative of (λ/2) w² is λw, not (λ/2) w"):
                                     [strength / 2 * w for w in weights],
                                 Hint("that is the L1 penalty's gradient, not the L2 one",
-                                     fix="the L2 gradient is λw, not λ sign(w)"): [strength * np.sign(w) for w in weights]})
+                                     fix="the L2 gradient is λw, not λ sign(w)"): [strength * np.sign(w) for w in weights],
+                                Hint("the gradient points the way the penalty grows, and w² grows as w moves away from "
+                                     "0: your gradient has the opposite sign (the minus of the descent step is the "
+                                     "optimizer's, not the gradient's)", fix="λw, without the minus"):
+                                    [-strength * w for w in weights]})

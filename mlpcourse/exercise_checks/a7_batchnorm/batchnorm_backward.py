@@ -166,7 +166,24 @@ def mistaken_input_gradients(g, x_hat, std, gamma):
         Hint("integer division: // rounds down to a whole number", fix="divide with /: γ / (N s)"):
             gamma // (n * std) * (n * g - through_mean - through_var),
         Hint("N is the number of examples, not the number of features", fix="N = grad_output.shape[0]"):
-            None if g.shape[1] == n else gamma / (g.shape[1] * std) * (g.shape[1] * g - through_mean - through_var)}
+            None if g.shape[1] == n else gamma / (g.shape[1] * std) * (g.shape[1] * g - through_mean - through_var),
+        Hint("the path through the mean carries a 1/N (μ is a mean over the batch): where its term needs a mean over "
+             "the batch, yours sums", fix="average G over the batch in that term: .mean(axis=0), not .sum(axis=0)"):
+            gamma / std * (g - through_mean - through_var / n),
+        Hint("the path through the variance carries a 1/N (σ² is a mean over the batch): where its term needs a mean "
+             "over the batch, yours sums",
+             fix="average G ⊙ x̂ over the batch in that term: .mean(axis=0), not .sum(axis=0)"):
+            gamma / std * (g - through_mean / n - through_var)}
+    # the sums or means of the paths through μ and σ² taken over the features, axis 1, with keepdims=True (no error)
+    for paths in (("mean", "variance"), ("mean",), ("variance",)):
+        for kind, reduce, factor in (("mean", np.mean, 1), ("sum", np.sum, n)):
+            term_mean = reduce(g, axis=1, keepdims=True) if "mean" in paths else through_mean * factor / n
+            term_var = x_hat * reduce(g * x_hat, axis=1, keepdims=True) if "variance" in paths else through_var * factor / n
+            names = " and the ".join(paths)
+            wrong[Hint(f"the {kind} in the term of the {names} path{'s' if len(paths) > 1 else ''} runs over axis 1, "
+                       f"each example's features: μ and σ² are statistics of each feature over the batch, so their "
+                       f"terms reduce over the batch, one value per feature",
+                       fix=f"take that {kind} over axis=0, not axis=1")] = gamma / (factor * std) * (factor * g - term_mean - term_var)
     return {hint: wrong for hint, wrong in wrong.items() if wrong is not None}
 
 

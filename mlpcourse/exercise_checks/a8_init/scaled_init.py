@@ -93,7 +93,7 @@ def xavier_std_mistakes(weight, gain):
              gain ** 2 * 2 / (fan_in + fan_out),
              Hint("the harmonic mean of the two variances is twice their product over their sum: a factor 2 is missing",
                   fix="std = gain·√(2 / (fan_in + fan_out))"): gain / math.sqrt(fan_in + fan_out),
-             Hint("that is the bound of the uniform version, √3 times the std, not the std",
+             Hint("that is the bound of the uniform version (larger than the std by a fixed factor), not the std",
                   fix="std = gain·√(2 / (fan_in + fan_out))"): math.sqrt(3) * right}
     if fan_in != fan_out:  # with one fan only, Xavier is LeCun's (fan_in) or its mirror (fan_out)
         for fan, name in ((fan_in, "fan_in"), (fan_out, "fan_out")):
@@ -133,7 +133,8 @@ def kaiming_std_mistakes(weight, a, mode, nonlinearity):
                    fix="calculate_gain(nonlinearity, a), not calculate_gain(nonlinearity)")] = forgot_a
     wrong[Hint("a fixed √2 is ReLU's gain; the gain depends on the nonlinearity",
                fix="use calculate_gain(nonlinearity, a)")] = fixed_relu_gain(weight, a, mode, nonlinearity)
-    wrong[Hint("that is the bound of the uniform version, √3 times the std, not the std", fix="std = gain / √fan")] = (
+    wrong[Hint("that is the bound of the uniform version (larger than the std by a fixed factor), not the std",
+               fix="std = gain / √fan")] = (
         gain * math.sqrt(3 / fan))
     return {hint: std for hint, std in wrong.items() if std is not None}
 
@@ -266,7 +267,13 @@ def check_uniform_with_std(shape, std, seed):
         Hint("the bound of U(−b, b) is larger than its standard deviation, not smaller: you divided where you should "
              "multiply", fix="b = √3·std"): std / math.sqrt(3),
         Hint("√6 appears in Xavier's bound written with the fans (its std already holds a √2); from a std the bound "
-             "has no √2", fix="b = √3·std"): math.sqrt(6) * std})
+             "has no √2", fix="b = √3·std"): math.sqrt(6) * std,
+        Hint("b = 3·std is the normal distribution's rule of thumb (almost every normal draw lies within 3 standard "
+             "deviations), not the uniform's: a uniform's spread relates to its bound by a factor you get from ∫x² "
+             "over the interval", fix="b = √3·std (the variance of U(−b, b) is b²/3)"): 3 * std,
+        Hint("the bound is not twice the std (2b is the interval's length, not its spread): a uniform's spread "
+             "relates to its bound by a factor you get from ∫x² over the interval",
+             fix="b = √3·std (the variance of U(−b, b) is b²/3)"): 2 * std})
 
 
 NORMAL_SCALE_HINT = Hint("generator.normal takes the standard deviation as `scale`, not the variance",
@@ -359,9 +366,30 @@ def check_fill(function, shape, seed, **kwargs):
         std, mistakes = reference_init.kaiming_std(weight, **settings), kaiming_mistakes(function, weight, kind=kind, **settings)
     arguments = describe_arguments(kwargs)
     case = f"a weight of shape {shape}, {arguments}"
-    draws = filled(function, shape, np.random.default_rng(seed), case, **kwargs)
-    if kind == "uniform":  # the draws show the bound b = √3·std; so do the mistakes
-        check_uniform_draws(draws, math.sqrt(3) * std, function.__name__, case,
-                            mistakes={hint: math.sqrt(3) * wrong for hint, wrong in mistakes.items()})
-    else:
-        check_normal_draws(draws, std, function.__name__, case, mistakes=mistakes)
+    piece, piece_check = FILL_PIECES[kind]
+    if piece_at_fault(function, shape, piece, piece_check, **kwargs):
+        mistakes = {}  # the fill's hints presume that it drew right from a wrong std: here its piece draws wrong
+
+    def run():
+        draws = filled(function, shape, np.random.default_rng(seed), case, **kwargs)
+        if kind == "uniform":  # the draws show the bound b = √3·std; so do the mistakes
+            check_uniform_draws(draws, math.sqrt(3) * std, function.__name__, case,
+                                mistakes={hint: math.sqrt(3) * wrong for hint, wrong in mistakes.items()})
+        else:
+            check_normal_draws(draws, std, function.__name__, case, mistakes=mistakes)
+    check_building_on(run, {piece: piece_check}, function.__name__, namespace=globals())
+
+
+# the function of section 4 a fill builds on, and a check of it (the first visible one of its test)
+FILL_PIECES = {"uniform": ("uniform_with_std_", lambda: check_uniform_with_std((400, 600), std=0.05, seed=0)),
+               "normal": ("normal_with_std_", lambda: check_normal_with_std((400, 600), std=0.05, seed=2))}
+
+
+def piece_at_fault(fill, shape, piece, piece_check, **kwargs):
+    """Whether `fill` draws through the student's `piece` (uniform_with_std_ or normal_with_std_) and that is wrong:
+    then the fill's failure is the piece's doing, and a hint about the fill's own std would have a false premise."""
+    try:
+        piece_check()
+    except Exception:  # a broken piece may raise anything
+        return reaches(lambda: fill(np.zeros(shape), generator=np.random.default_rng(0), **kwargs), piece, globals())
+    return False
