@@ -78,7 +78,7 @@ def check_linear_backward(seed, n, n_in, n_out, parts):
                 dW_ref / n if n > 1 else None,
             Hint("grad_weight came out transposed: it must have W's shape (out, in), and the order of the product "
                  "decides which", fix="Gᵀ x, not xᵀ G: grad_output.T @ x"):
-                (x.T @ g).T if n_in == n_out else None})
+                dW_ref.T})  # xᵀ G: the transpose of Gᵀ x, recognised in a square W's case too
     if "bias" in parts:
         check_array(db, db_ref, function="linear_backward: grad_bias", case=case, mistakes={
             Hint("the bias is shared by every row of the batch: its gradient collects the contributions of all the rows",

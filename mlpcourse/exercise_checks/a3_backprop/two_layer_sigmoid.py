@@ -69,6 +69,11 @@ A1_HINT = Hint("σ' is taken at the pre-activation z⁽¹⁾: passing the activa
                "applies σ a second time", fix="sigmoid_derivative(z1), not sigmoid_derivative(a1)")
 
 
+SIGMOID_NOT_DERIVATIVE_HINT = Hint("the residual passes back through the hidden sigmoid by the chain rule, which "
+                                  "multiplies by the sigmoid's derivative at z⁽¹⁾: you multiplied by σ(z⁽¹⁾) itself",
+                                  fix="multiply by sigmoid_derivative(z1), not sigmoid(z1): (δ⁽²⁾ W⁽²⁾) * σ'(z⁽¹⁾)")
+
+
 OVERFLOW_HINT = Hint("an overflow? e^(−z) is inf for z = −1000, and inf / inf is nan: a formula of σ' with an "
                      "exponential of its own overflows where the sigmoid's output does not",
                      fix="write σ' in terms of s = sigmoid(z), computed once: it is stable for any z")
@@ -146,6 +151,7 @@ def check_hidden_residual_alone(seed, n, d, h, k, scale):
         Hint("the residual passes back through the hidden layer's sigmoid too: its derivative is missing",
              fix="multiply by σ'(z⁽¹⁾): (δ⁽²⁾ W⁽²⁾) * sigmoid_derivative(z1)"): backward,
         A1_HINT: backward * sigmoid_derivative_of_output(ref.a1),
+        SIGMOID_NOT_DERIVATIVE_HINT: backward * ref.a1,
         Hint("the lecture's W⁽²⁾ᵀ δ⁽²⁾ is for one example as a column; with the examples as rows the whole "
              "expression is transposed, and transposing a product reverses its order and undoes each transpose "
              "(it only ran because K = H here)", fix="δ⁽²⁾ W⁽²⁾, (N, K) @ (K, H): delta2 @ W2, not delta2 @ W2.T"):
@@ -169,7 +175,13 @@ def gradient_mistakes(grad_W, grad_b, delta, a_prev):
          Hint("the loss L is the mean over the batch: your grad_b is N times too large",
               fix="divide the summed residuals by N"): n * grad_b,
          Hint("you summed over the units (axis 1): the bias has one entry per unit, and each collects every example",
-              fix="sum the residuals over the batch (axis 0), not over the units (axis 1)"): delta.sum(axis=1) / n})
+              fix="sum the residuals over the batch (axis 0), not over the units (axis 1)"): delta.sum(axis=1) / n,
+         Hint("you averaged over the units (axis 1): the bias has one entry per unit, and each collects every "
+              "example", fix="average over the batch (axis 0), not over the units (axis 1): delta.sum(axis=0) / N"):
+             delta.mean(axis=1),
+         Hint("you summed over the units (axis 1), and without the 1/N of the mean: the bias has one entry per unit, "
+              "and each collects every example", fix="sum the residuals over the batch (axis 0), not over the units "
+                                                     "(axis 1), and divide by N"): delta.sum(axis=1)})
 
 
 def check_layer_gradients(seed, n, d_in, d_out, part):
@@ -188,14 +200,20 @@ def check_layer_gradients(seed, n, d_in, d_out, part):
 
 
 def check_two_layer_gradients(seed, n, d, h, k, layer, scale=1.0):
-    """Check the gradients of one layer (1 or 2) and, if they are wrong, the functions they build on."""
-    check_building_on(lambda: check_layer_of_network(seed, n, d, h, k, layer, scale), {
+    """Check the gradients of one layer (1 or 2) and, if they are wrong, the functions they build on: the output
+    layer's gradients (layer 2) come from a⁽¹⁾ and δ⁽²⁾ alone, so hidden_residual and sigmoid_derivative (which make
+    δ⁽¹⁾) are not blamed for them."""
+    pieces = {
         "two_layer_forward": lambda: check_forward(seed, n, d, h, k, scale),
         "sigmoid_derivative": lambda: check_sigmoid_derivative(seed, (n, h)),
         "output_residual": lambda: check_output_residual(seed, n, d, h, k, scale),
         "hidden_residual": lambda: check_hidden_residual(seed, n, d, h, k, scale),
-        "layer_gradients": lambda: [check_layer_gradients(seed, n, d, h, part) for part in "Wb"]},
-        "two_layer_gradients", namespace=globals())
+        "layer_gradients": lambda: [check_layer_gradients(seed, n, d_in, d_out, part) for part in "Wb"
+                                    for d_in, d_out in {1: [(d, h)], 2: [(h, k)]}[layer]]}
+    if layer == 2:
+        pieces = {name: pieces[name] for name in ("two_layer_forward", "output_residual", "layer_gradients")}
+    check_building_on(lambda: check_layer_of_network(seed, n, d, h, k, layer, scale), pieces, "two_layer_gradients",
+                      namespace=globals())
 
 
 def check_layer_of_network(seed, n, d, h, k, layer, scale):
@@ -214,6 +232,9 @@ def check_layer_of_network(seed, n, d, h, k, layer, scale):
             (ref.delta2 @ W2).T @ x / n
         delta1_of_a1 = (ref.delta2 @ W2) * sigmoid_derivative_of_output(ref.a1)
         weight_mistakes[A1_HINT], bias_mistakes[A1_HINT] = delta1_of_a1.T @ x / n, delta1_of_a1.sum(axis=0) / n
+        delta1_of_sigmoid = (ref.delta2 @ W2) * ref.a1
+        weight_mistakes[SIGMOID_NOT_DERIVATIVE_HINT] = delta1_of_sigmoid.T @ x / n
+        bias_mistakes[SIGMOID_NOT_DERIVATIVE_HINT] = delta1_of_sigmoid.sum(axis=0) / n
     for name, got, expected, mistakes in ((f"grad_W{layer}", grads[2 * layer - 2], ref.grads[2 * layer - 2], weight_mistakes),
                                           (f"grad_b{layer}", grads[2 * layer - 1], ref.grads[2 * layer - 1], bias_mistakes)):
         check_array(got, expected, function=f"two_layer_gradients: {name}", case=case, mistakes=mistakes)

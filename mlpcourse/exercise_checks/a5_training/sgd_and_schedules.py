@@ -33,6 +33,8 @@ def mistaken_step(mistake, w, grad, buffer, lr, momentum=0.0, dampening=0.0, wei
     """(param, buffer) after one step made with a classic `mistake`, for the hints."""
     sign = -1 if mistake == "decay subtracted" else 1
     g = grad if mistake in ("no decay", "decoupled decay") else grad + sign * weight_decay * w
+    if mistake == "half decay":
+        g = grad + 0.5 * weight_decay * w
     if momentum == 0:
         direction, new_buffer = g, None
     else:
@@ -63,17 +65,21 @@ PARAM_HINTS = {
     "decoupled decay": Hint("weight decay was applied to the weights apart from the gradient (AdamW's decoupled rule); "
                             "in SGD the penalty's gradient joins ∇ before the momentum buffer sees it",
                             fix="add λ·w to the gradient first, g = ∇ + λ·w, and use g for the buffer and the step"),
-    "buffer from zero": Hint("the first buffer: PyTorch starts it at the first gradient itself, undamped, "
-                             "no start from 0 (with dampening the two differ)",
-                             fix="on the first step (velocity None) set b = g"),
+    "half decay": Hint("the penalty's gradient came out half as large: differentiating the square ‖w‖² brings down "
+                       "a factor 2, which cancels the ½ in front of the penalty ½λ‖w‖²",
+                       fix="add λ·w to the gradient, not ½·λ·w: g = ∇ + λ·w"),
+    "buffer from zero": Hint("the first buffer is the first gradient itself, not damped: PyTorch does not start the "
+                             "buffer at 0 and apply the usual update to it (with dampening, that would scale the "
+                             "first gradient down)",
+                             fix="on the first step (velocity None) set b = g, without the factor (1 − dampening)"),
     "dampening on the buffer": Hint("dampening scales the new gradient, not the old buffer",
                                     fix="b = μ·b + (1 − dampening)·g"),
     "momentum on the gradient": Hint("momentum multiplies the old buffer (how much of the past is kept), not the new "
                                      "gradient", fix="b = μ·b + (1 − dampening)·g, not b + μ·g"),
-    "nesterov ignored": Hint("nesterov=True was ignored: your direction is plain momentum's buffer, while Nesterov's "
-                             "looks one step further along the buffer",
+    "nesterov ignored": Hint("with nesterov=True your direction equals plain momentum's (the buffer of this step); "
+                             "Nesterov's looks one step further ahead, along the updated buffer",
                              fix="with nesterov=True the direction is g + μ·b, with the buffer b already updated by "
-                                 "this step (g + μ·b_old is plain momentum's b)"),
+                                 "this step (g + μ·b_old, with the old buffer, is plain momentum's b)"),
 }
 
 # Without weight decay in the gradient the buffer is the same whether the weights are decayed apart or not at all
