@@ -369,6 +369,11 @@ def check_fill(function, shape, seed, **kwargs):
     piece, piece_check = FILL_PIECES[kind]
     if piece_at_fault(function, shape, piece, piece_check, **kwargs):
         mistakes = {}  # the fill's hints presume that it drew right from a wrong std: here its piece draws wrong
+    elif kind == "uniform" and not reaches(
+            lambda: function(np.zeros(shape), generator=np.random.default_rng(0), **kwargs), piece, globals()):
+        # the fill draws by itself: a bound of 3·std may be a rule of thumb as well as a std that was already a bound
+        own = {hint: wrong for hint, wrong in mistakes.items() if "follows from your" in getattr(hint, "concept", hint)}
+        mistakes = {**own, **{hint: factor * std / math.sqrt(3) for hint, factor in OWN_BOUND_MISTAKES.items()}, **mistakes}
 
     def run():
         draws = filled(function, shape, np.random.default_rng(seed), case, **kwargs)
@@ -378,6 +383,14 @@ def check_fill(function, shape, seed, **kwargs):
         else:
             check_normal_draws(draws, std, function.__name__, case, mistakes=mistakes)
     check_building_on(run, {piece: piece_check}, function.__name__, namespace=globals())
+
+
+OWN_BOUND_MISTAKES = {  # {hint: the draws' bound over the std} of a fill that computes its bound itself
+    Hint("the draws' bound is 3 times the std: 3σ is the normal distribution's rule of thumb, not the uniform's bound "
+         "(or the std you started from was already a bound): a uniform's spread relates to its bound by a factor you "
+         "get from ∫x² over the interval", fix="b = √3·std, with the std of section 3"): 3.0,
+    Hint("the draws' bound is twice the std (2b is the interval's length, not its spread): a uniform's spread relates "
+         "to its bound by a factor you get from ∫x² over the interval", fix="b = √3·std, with the std of section 3"): 2.0}
 
 
 # the function of section 4 a fill builds on, and a check of it (the first visible one of its test)
