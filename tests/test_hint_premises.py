@@ -93,3 +93,18 @@ def test_a_parameter_is_called_ignored_only_where_it_differs_from_its_default():
         "np.abs(d) < beta, 0.5 * d**2 / beta, np.abs(d) - 0.5 * beta", "np.abs(d) < 1, 0.5 * d**2, np.abs(d) - 0.5"))
     message = ignored["test_smooth_l1_loss"]
     assert "the beta argument was ignored" in message and "beta=1)" not in message.splitlines()[0]
+
+
+BOUND_OF_THREE_STDS = ("bound = math.sqrt(3.0) * std", "bound = 3.0 * std")
+UNIFORM_HINT = "bound of the uniform version"
+
+
+def test_a_fills_hint_about_the_bound_shows_only_when_the_fill_itself_scales_the_std():
+    helper_wrong = failures("a8_init/scaled_init.ipynb", fill_with_std=BOUND_OF_THREE_STDS)
+    blamed = helper_wrong["test_xavier_fills"].split("xavier_uniform_ builds on your other functions")
+    assert len(blamed) == 2 and "CheckFailed: uniform_with_std_" in blamed[1]
+    assert UNIFORM_HINT not in helper_wrong["test_xavier_fills"]  # 3σ is not √3 times the bound: the helper is at fault
+    fill_wrong = failures("a8_init/scaled_init.ipynb", xavier_and_kaiming=(
+        "return uniform_with_std_(weight, xavier_std(weight, gain), generator)",
+        "return uniform_with_std_(weight, math.sqrt(3.0) * xavier_std(weight, gain), generator)"))
+    assert UNIFORM_HINT in fill_wrong["test_xavier_fills"] and "builds on" not in fill_wrong["test_xavier_fills"]
