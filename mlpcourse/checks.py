@@ -302,12 +302,17 @@ def _shapes(text):
 
 
 def _student_line(error):
-    """The line of the student's code where `error` arose (its last frame outside NumPy and the course), or None."""
+    """Where in the student's code `error` arose (its last frame outside NumPy and the course), as "your line"
+    and, when that line is in another of their functions than the first one called, that function's name; or None."""
     frames = getattr(error, "remote_frames", None)
     if frames is None:
         frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(error.__traceback__)]
     own = [frame for frame in frames if "/numpy/" not in str(frame[0]) and "mlpcourse" not in str(frame[0])]
-    return (str(own[-1][3]).strip() or None) if own else None
+    line = str(own[-1][3]).strip() if own else ""
+    if not line:
+        return None
+    inner = own[-1][2] if len(own) > 1 and own[-1][2] != own[0][2] and not own[-1][2].startswith("<") else None
+    return (f"your line (in your {inner})" if inner else "your line") + f"\n      {line}"
 
 
 def _broadcast_hint(first, second):
@@ -350,7 +355,7 @@ def shape_feedback(error):
     else:
         return None, None
     line = _student_line(error)
-    return what + (f", in your line\n      {line}" if line else ""), hint
+    return what + (f", in {line}" if line else ""), hint
 
 
 def _arrays_in(args, kwargs, names=()):
@@ -398,7 +403,7 @@ def call(function, *args, case, unchanged=False, **kwargs):
                               + (f"\n  hint: {hint}" if hint else "")) from error
         line = _student_line(error)
         raise CheckFailed(f"{name} ({case}): your function raised {type(error).__name__}: {error}"
-                          + (f"\n  in your line\n      {line}" if line else "")) from error
+                          + (f"\n  in {line}" if line else "")) from error
     for label, array, copy in before:
         if array.shape != copy.shape or not np.array_equal(array, copy, equal_nan=True):
             raise CheckFailed(f"{name} ({case}): changed its input {label} in place (shape {copy.shape}); the caller's "
