@@ -44,7 +44,9 @@ def forward_variant(x, weights, biases, layer):
 def forward_mistakes(x, weights, biases, g):
     """{hint: what mlp_forward returns after that classic mistake} (None where the mistake gives no answer)."""
     square = [W.shape[0] == W.shape[1] for W in weights]  # only there can W go in untransposed
-    return {Hint("the last layer has no activation: it returns the scores z of the output layer as they are",
+    right = forward_variant(x, weights, biases, lambda a, W, b, last: a @ W.T + b if last else g(a @ W.T + b))
+    return {COLUMNS_NOT_TURNED_BACK: right.T if right.ndim == 2 and right.shape[0] != right.shape[1] else None,
+            Hint("the last layer has no activation: it returns the scores z of the output layer as they are",
                  fix="apply the activation after every layer but the last"):
                 forward_variant(x, weights, biases, lambda a, W, b, last: g(a @ W.T + b)),
             Hint("each layer adds its bias, the last one too", fix="z = a Wᵀ + b in every layer"):
@@ -102,6 +104,11 @@ def shape_hint(where):
                 "axis must meet W's `in` axis, and the result has shape (N, out)", fix="a @ W.T + b")
 
 
+COLUMNS_NOT_TURNED_BACK = Hint(
+    "your values are right, but with one example per column, shape (out, N): the products of a column form (W on "
+    "the left) are fine, yet mlp_forward returns one example per row, (N, out), so the result must be turned back "
+    "into rows at the end", fix="transpose the last layer's result before returning it, e.g. return (W @ a + "
+                               "b[:, None]).T, or work in rows throughout with a @ W.T + b")
 SINGLE_LAYER_HINT = Hint("with a single layer, the first layer is also the last: the network is linear, with no "
                          "activation, and a first layer treated before the loop must not be applied again as the last",
                          fix="run every layer in one loop over zip(weights, biases), the activation after every layer "
@@ -238,10 +245,10 @@ def xor_hint(corners, labels):
         return ONLY_AND_HINT
     units = ", ".join(str(j + 1) for j in only_at_11)
     return Hint(f"the corner (1, 1) gets class 1: XOR is OR but not AND, and your hidden unit {units} (active only at "
-                f"(1, 1)) must cancel there the score that the other hidden units give, its output weight taking back "
-                f"all of it; yours takes back too little",
-                fix="make that unit's output weight more negative, so that the score at (1, 1) (the other units' part "
-                    "plus this unit's activation times its weight) falls to 0, well below 1/2")
+                f"(1, 1)) must cancel there the score that the other hidden units give",
+                fix="its output weight must take back all of that score, and yours takes back too little: make it "
+                    "more negative, so that the score at (1, 1) (the other units' part plus this unit's activation "
+                    "times its weight) falls to 0, well below 1/2")
 
 
 ONLY_AND_HINT = Hint("the corner (1, 1) gets class 1: XOR is OR but not AND, and the output layer can take (1, 1) back "
