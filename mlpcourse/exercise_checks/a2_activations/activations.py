@@ -92,10 +92,8 @@ OVERFLOW = {  # {function name: Hint} for an overflow on the way to a finite ans
 
 OVERFLOW["sigmoid_derivative"] = Hint(
     "σ' written with an exponential of its own overflows for large negative x (e^1000 = inf, and inf/inf is nan), "
-    "even though σ'(x) is tiny there: the form in terms of σ(x) needs no exponential besides the one inside your "
-    "overflow-free sigmoid", fix="s = sigmoid(x), then s * (1 - s)")
-FORWARD_OVERFLOWS = Hint("the overflow comes from your {f}, which this derivative calls: its own test (large inputs) "
-                         "counts it", fix="write {f} so that no exponent is ever positive; the derivative can stay")
+    "even though σ'(x) is tiny there: the form in terms of σ(x) needs no exponential of its own (the one inside a "
+    "sigmoid written without overflow is enough)", fix="s = sigmoid(x), then s * (1 - s)")
 
 
 def overflows(f, x):
@@ -125,12 +123,16 @@ def check_without_overflow(name, student, x, case):
                 raise
             forward = globals().get(activation)
             if name != activation and callable(forward) and overflows(forward, x):
-                with np.errstate(all="ignore"):
-                    got = call(student, x, case=case)
-                if np.shape(got) == expected.shape and np.allclose(got, expected, rtol=1e-6, atol=1e-12):
-                    return  # the forward's overflow, counted by its own test; the values are right
-                raise CheckFailed(f"{name} ({case}): NumPy reports '{failure.__cause__}'",
-                                  hint=FORWARD_OVERFLOWS.format(f=activation)) from None
+                globals()[activation] = module.function  # with an overflow-free forward, does it overflow itself?
+                try:
+                    own = overflows(student, x)
+                finally:
+                    globals()[activation] = forward
+                if not own:  # the forward's overflow, counted by its own test: only the values count here
+                    with np.errstate(all="ignore"):
+                        got = call(student, x, case=case)
+                    check_array(got, expected, function=name, case=case)
+                    return
             raise CheckFailed(f"{name} ({case}): NumPy reports '{failure.__cause__}'", hint=OVERFLOW[name]) from None
     check_array(got, expected, function=name, case=case)
 
