@@ -96,8 +96,8 @@ def check_backward(seed, shape, p, case, evaluate=False):
         reference.forward(x)
     got = run(layer, "backward", grad_output.copy(), case=case)
     scale = 1 / (1 - p)
-    mistakes = {Hint("backward used the training mask after a forward call in evaluation mode: backward "
-                     "differentiates the last forward call", fix="in evaluation mode backward is the identity too: "
+    mistakes = {Hint("backward used the training mask after a forward call in evaluation mode, where the layer is "
+                     "the identity and so is its derivative", fix="in evaluation mode backward is the identity too: "
                      "pass grad_output through without the training mask"):
                 grad_output * mask * scale if evaluate else None,
                 Hint("backward used the mask of an earlier forward call: it differentiates the last one",

@@ -62,8 +62,8 @@ def check_init(sizes, seed):
                                               fix="take the fan-in from W.shape[1] (n_in)"),
                      np.sqrt(1 / n_in): Hint("ReLU zeroes half of its inputs, so He's variance is twice that of a layer "
                                              "without it (Lecture 9)", fix="a variance of 2 / fan_in"),
-                     2 / n_in: Hint("the draws' standard deviation is He's variance: the standard deviation is its "
-                                    "square root", fix="scale the draws by sqrt(2 / fan_in)"),
+                     2 / n_in: Hint("you used He's variance as the draws' standard deviation: the standard deviation is "
+                                    "the square root of the variance", fix="scale the draws by sqrt(2 / fan_in)"),
                      1.0: Hint("the weights are standard normal draws, not scaled to He's variance",
                                fix="scale the standard normal draws by He's standard deviation, sqrt(2 / fan_in)")}
             hint = next((text for std, text in hints.items() if abs(measured / std - 1) < 0.08), None)
