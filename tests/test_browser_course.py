@@ -184,7 +184,10 @@ class Tab:
 def figure_state(image):
     """Size, share of non-white pixels and a digest of the pixels of a figure's <img>."""
     return image.evaluate("""async (img) => {
-        await img.decode();
+        for (let attempt = 1; ; attempt++) {  // a redraw that replaces the image mid-decode rejects: decode the new one
+            try { await img.decode(); break; }
+            catch (error) { if (attempt >= 20) throw error; await new Promise(done => setTimeout(done, 100)); }
+        }
         const canvas = document.createElement('canvas');
         canvas.width = img.naturalWidth;
         canvas.height = img.naturalHeight;
@@ -201,13 +204,22 @@ def figure_state(image):
     }""")
 
 
+SETTLED_MS = 1_000  # a drag redraws at values it passes through: the figure has settled when it stays this long
+
+
 def wait_for_redraw(page, image, before, what):
-    """Wait until the figure's pixels differ from `before`; return the new state."""
+    """Wait until the figure's pixels differ from `before` and then stay the same for SETTLED_MS (a drag's
+    intermediate values must not be taken for its end); return the new state."""
     deadline = time.monotonic() + REDRAW_TIMEOUT_MS / 1000
     while True:
         state = figure_state(image)
         if state["digest"] != before["digest"]:
-            return state
+            while True:
+                page.wait_for_timeout(SETTLED_MS)
+                settled = figure_state(image)
+                if settled["digest"] == state["digest"] or time.monotonic() > deadline:
+                    return settled
+                state = settled
         if time.monotonic() > deadline:
             page.screenshot(path=str(SCREENSHOTS / "failed-move.png"))
             pytest.fail(f"the figure did not change after {what}")
