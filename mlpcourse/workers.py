@@ -4,7 +4,7 @@ worker's own, which no student's kernel can reach.
 """
 import functools
 import multiprocessing
-import multiprocessing.connection
+from multiprocessing.connection import wait as wait_for_answers
 import os
 import signal
 import time
@@ -61,10 +61,11 @@ def run_all(items, sources, releases, limits, on_result, sandboxed=True):
             process.start()
             sending.close()
             running[process] = (item, receiving, time.monotonic())
-        ready = multiprocessing.connection.wait([receiving for _, receiving, _ in running.values()], timeout=0.5)
+        ready = wait_for_answers([receiving for _, receiving, _ in running.values()], timeout=0.5)
         for process, (item, receiving, started) in list(running.items()):
             answer = None
-            if receiving in ready:
+            # a worker that answered and exited after `wait` returned: its answer is in the pipe (poll also sees EOF)
+            if receiving in ready or (not process.is_alive() and receiving.poll()):
                 try:
                     answer = receiving.recv()
                 except (EOFError, OSError):
