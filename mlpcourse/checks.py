@@ -121,6 +121,14 @@ ONE_NUMBER_HINT = Hint("one number came out where an array is expected: a sum, m
 KEPT_AXIS_HINT = Hint("the result has an extra axis of size 1: a sum or mean with keepdims=True, or x[None] or a "
                       "reshape, kept an axis the answer does not have",
                       fix="reduce without keepdims=True where the answer loses the axis")
+INTEGER_DIVISION = "integer division: // rounds down to a whole number, even for float arrays (2 // 8 is 0)"
+
+
+def integer_division_hint(fix="divide with /"):
+    """The hint for `//` where `/` was meant: one concept for every exercise, the fix in the exercise's terms."""
+    return Hint(INTEGER_DIVISION, fix=fix)
+
+
 # float32 keeps about 7 significant digits: values that agree to 1e-6 but not to RTOL passed through float32
 FLOAT32_RTOL = 1e-6
 FLOAT32_HINT = Hint("your values agree with the expected ones to about 7 digits, the precision of float32: a float32 "
@@ -231,6 +239,18 @@ def check_equal(got, expected, *, function, case, hint=None):
     """Raise CheckFailed unless got == expected exactly (for integers, strings, shapes)."""
     if got != expected:
         raise CheckFailed(f"{function} ({case}): expected {expected!r}, got {got!r}" + (f"\n  hint: {hint}" if hint else ""))
+
+
+def check_filled_in_place(weight, result, *, function, case, fill):
+    """Raise CheckFailed unless an initialisation filled the array `weight` it was given (the test passes one full
+    of NaN) and returned that same array. `fill`: what the fix assigns, e.g. "draws" (weight[...] = draws)."""
+    if np.isnan(weight).any():
+        raise CheckFailed(f"{function} ({case}): the array passed in was not filled.",
+                          hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
+                                    fix=f"weight[...] = {fill}, then return weight"))
+    if result is not weight:
+        raise CheckFailed(f"{function} ({case}): returned a {type(result).__name__}, not the array it filled.",
+                          hint=Hint("the function returns the array it filled", fix="end with `return weight`"))
 
 
 def check_finite(got, *, function, case, hint):

@@ -6,7 +6,7 @@ import numpy as np
 
 # ---- setup
 from mlp_ref.loss import MultiMarginLoss
-from mlpcourse.checks import Hint, call, check_array, check_scalar
+from mlpcourse.checks import Hint, call, check_array, check_scalar, integer_division_hint
 
 
 # ---- margin
@@ -26,7 +26,6 @@ def describe(n, c, margin, integer_scores, satisfied):
             if integer_scores else "") + (", every example beyond the margin" if satisfied else ""))
 
 
-INTEGER_DIVISION = Hint("integer division: // rounds down to a whole number, even for floats", fix="divide with /")
 MARGIN_HINT = Hint("the `margin` argument was ignored: the margin is not always 1",
                    fix="use the `margin` argument where your terms have a 1")
 BY_C = Hint("PyTorch divides each example's sum by the number of classes C: yours does not",
@@ -55,7 +54,7 @@ def margin_mistakes(scores, target, margin, value, grad, part):
                 Hint("the true score and the other class's score are swapped in each term",
                      fix="each term is max(0, margin − x_y + x_i): the true score comes with a minus sign"):
                     flipped.sum() / (n * c), **ignored_margin,
-                INTEGER_DIVISION: np.floor(value)}  # s // (N C) is ⌊s / (N C)⌋
+                integer_division_hint(): np.floor(value)}  # s // (N C) is ⌊s / (N C)⌋
     at_kink = (z >= 0).astype(np.float64)
     at_kink[rows, target] = 0
     at_kink[rows, target] = -at_kink.sum(axis=1)
@@ -77,7 +76,7 @@ def margin_mistakes(scores, target, margin, value, grad, part):
             BY_C: grad * c,
             NOT_C_MINUS_1: grad * c / (c - 1) if c > 1 else grad,
             BY_N: grad * n, **ignored_margin,
-            INTEGER_DIVISION: np.floor(grad),
+            integer_division_hint(): np.floor(grad),
             Hint("the true class has no term of its own, but its own term (margin − x_y + x_y = margin > 0) was "
                  "counted among the active terms", fix="zero the true class's entry before counting the active terms "
                  "of each row (or subtract it)"): own_term_counted if margin > 0 else None}

@@ -6,7 +6,7 @@ import numpy as np
 
 # ---- setup
 from mlp_ref.loss import L1Loss, MSELoss, SmoothL1Loss
-from mlpcourse.checks import call, CheckFailed, Hint, check_array, check_scalar
+from mlpcourse.checks import call, CheckFailed, Hint, check_array, check_scalar, integer_division_hint
 
 
 def regression_case(seed, shape, exact_zeros=False, beta=None):
@@ -35,8 +35,6 @@ def reference(criterion, input, target):
 
 
 # ---- mse
-INTEGER_DIVISION = Hint("integer division: // rounds down to a whole number, even for float arrays",
-                        fix="divide with /")
 SUM_NOT_MEAN = Hint("the loss is the MEAN of the terms over all elements, not their sum",
                     fix="divide the sum by input.size (or use np.mean)")
 MEAN_IN_GRADIENT = Hint("the loss is a mean over M = input.size elements, and the mean scales its gradient too",
@@ -71,7 +69,7 @@ def check_mse(seed, shape, part):
                  fix="the derivative of the mean of d² is 2d / M: you lost both the 2 and the 1/M"): d,
             ROWS_NOT_ELEMENTS: 2 * d / rows,
             FLIPPED_SIGN: -grad,
-            INTEGER_DIVISION: (2 * d) // m})
+            integer_division_hint(): (2 * d) // m})
 
 
 # ---- l1

@@ -7,7 +7,7 @@ import numpy as np
 # ---- setup
 from mlp_ref.batchnorm import BatchNorm1d as ReferenceBatchNorm
 from mlp_ref.gradcheck import numerical_gradient, relative_error
-from mlpcourse.checks import CheckFailed, Hint, call, check_array
+from mlpcourse.checks import CheckFailed, Hint, call, check_array, integer_division_hint
 
 
 def random_case(seed, n, d, feature_scale=None, eps=1e-5):
@@ -163,7 +163,7 @@ def mistaken_input_gradients(g, x_hat, std, gamma):
              fix=SUM_EVERYTHING.fix): scale * (n * g - g.sum() - through_var),
         Hint("Σₘ Gₘ x̂ₘ is a sum over the batch, one value per feature: " + SUM_EVERYTHING.concept,
              fix=SUM_EVERYTHING.fix): scale * (n * g - through_mean - x_hat * (g * x_hat).sum()),
-        Hint("integer division: // rounds down to a whole number", fix="divide with /: γ / (N s)"):
+        integer_division_hint("divide with /: γ / (N s)"):
             gamma // (n * std) * (n * g - through_mean - through_var),
         Hint("N is the number of examples, not the number of features", fix="N = grad_output.shape[0]"):
             None if g.shape[1] == n else gamma / (g.shape[1] * std) * (g.shape[1] * g - through_mean - through_var),

@@ -6,7 +6,7 @@ import numpy as np
 
 # ---- setup
 from mlp_ref.batchnorm import BatchNorm1d as ReferenceBatchNorm
-from mlpcourse.checks import CheckFailed, Hint, call, check_array
+from mlpcourse.checks import CheckFailed, Hint, call, check_array, integer_division_hint
 
 
 def random_batch(seed, n, d, feature_scale=None):
@@ -131,7 +131,7 @@ def check_running_stats(seed, n, d, batches, momentum=0.1, start=None):
                   moving_average(start_var, [v * (n - 1) / n for v in biased_vars], momentum)}
     wrong_means[Hint("every feature has its own running mean: not x.mean() over the whole array",
                      fix="average x.mean(axis=0)")] = moving_average(start_mean, [np.full(d, x.mean()) for x in xs], momentum)
-    wrong_vars[Hint("integer division: // rounds down to a whole number", fix="use / for the factor N / (N − 1)")] = (
+    wrong_vars[integer_division_hint("use / for the factor N / (N − 1)")] = (
         moving_average(start_var, [(v * n) // (n - 1) for v in biased_vars], momentum))
     if momentum != 0.1:
         wrong_means[fixed_momentum] = moving_average(start_mean, means, 0.1)

@@ -7,7 +7,7 @@ import numpy as np
 
 
 # ---- setup
-from mlpcourse.checks import CheckFailed, Hint, call, check_array
+from mlpcourse.checks import CheckFailed, Hint, call, check_array, check_filled_in_place
 
 
 # ---- orthogonal
@@ -58,13 +58,7 @@ def drawn(shape, gain, generator, case):
             raise
         message = failure.full_message.split("\n  hint: ")[0]  # NumPy's general hint on shapes: this one is more precise
         raise CheckFailed(message, hint=hint) from failure.__cause__
-    if np.isnan(weight).any():
-        raise CheckFailed(f"orthogonal_ ({case}): the array passed in was not filled.",
-                          hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
-                                    fix="weight[...] = gain * q, then return weight"))
-    if result is not weight:
-        raise CheckFailed(f"orthogonal_ ({case}): returned a {type(result).__name__}, not the array it filled.",
-                          hint=Hint("the function returns the array it filled", fix="end with `return weight`"))
+    check_filled_in_place(weight, result, function="orthogonal_", case=case, fill="gain * q")
     return weight
 
 

@@ -6,8 +6,8 @@ import numpy as np
 
 # ---- setup
 from mlp_ref import init as reference_init
-from mlpcourse.checks import (RTOL, CheckFailed, Hint, call, check_building_on, check_equal, check_scalar, reaches,
-                               replaced_in_student_code)
+from mlpcourse.checks import (RTOL, CheckFailed, Hint, call, check_building_on, check_equal, check_filled_in_place,
+                               check_scalar, integer_division_hint, reaches, replaced_in_student_code)
 
 TANH_HINT = Hint("tanh's gain is upside down (some notes print it so): tanh shrinks what passes through it, and "
                  "the gain, which makes up for that, is above 1", fix="return 5 / 3 for \"tanh\", not 3 / 5")
@@ -101,8 +101,7 @@ def xavier_std_mistakes(weight, gain):
                 wrong[Hint(f"Xavier averages the two fans: you used {name} alone (a variance of gain²·{formula})",
                            fix="std = gain·√(2 / (fan_in + fan_out)), with both fans")] = wrong_std
     if 2 // (fan_in + fan_out) != 2 / (fan_in + fan_out):
-        wrong[Hint("integer division: // rounds down to a whole number (2 // 8 is 0)",
-                   fix="divide with /: 2 / (fan_in + fan_out)")] = gain * math.sqrt(2 // (fan_in + fan_out))
+        wrong[integer_division_hint("divide with /: 2 / (fan_in + fan_out)")] = gain * math.sqrt(2 // (fan_in + fan_out))
     if gain != 1:
         wrong[Hint("the gain argument was ignored: multiply by the gain", fix="std = gain·(the std for gain 1)")] = right / gain
         wrong[Hint("the gain multiplies the std, gain² the variance: you multiplied the std by gain²",
@@ -175,13 +174,7 @@ def filled(function, shape, generator, case, **kwargs):
     weight = np.full(shape, np.nan)
     result = call(function, weight, generator=generator, case=case, **kwargs)
     name = function.__name__
-    if np.isnan(weight).any():
-        raise CheckFailed(f"{name} ({case}): the array passed in was not filled.",
-                          hint=Hint("fill it in place: assigning to the name `weight` only rebinds the name",
-                                    fix="weight[...] = draws, then return weight"))
-    if result is not weight:
-        raise CheckFailed(f"{name} ({case}): returned a {type(result).__name__}, not the array it filled.",
-                          hint=Hint("the function returns the array it filled", fix="end with `return weight`"))
+    check_filled_in_place(weight, result, function=name, case=case, fill="draws")
     if weight.size > 1 and np.all(weight == 0):
         raise CheckFailed(f"{name} ({case}): every entry is 0.",
                           hint=Hint("draws with a standard deviation (or a bound) of 0 are all 0: the std it used is 0 "
