@@ -5,7 +5,6 @@ and the syllabus items each notebook practises.
     python -m mlpcourse.catalogue        rewrite solutions/CATALOGUE.md
 """
 import ast
-import re
 import sys
 
 import nbformat

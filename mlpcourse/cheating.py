@@ -30,13 +30,11 @@ def reference_names(sources):
     (and, through their `load_checks` lines, the exercise's checks)."""
     names, definitions = set(), []
     sources = list(sources)
-    for source in sources:  # a cell that loads its exercise's checks: their code counts as the cell's
-        tree = parse_code(source)
-        sources += loaded_checks(tree) if tree is not None else []
-    for source in sources:
+    for source in sources:  # a list that grows as it is walked: the checks a cell loads count as the course's code
         tree = parse_code(source)
         if tree is None:
             continue
+        sources += loaded_checks(tree)
         lines = source.splitlines()
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)) and ALLOWED_MARK not in lines[node.lineno - 1]:
